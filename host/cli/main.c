@@ -1,0 +1,76 @@
+/* svertka: command-line entry point; dispatches to one subcommand per file. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_error(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("svertka: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+const char *cli_option_value(int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) {
+        cli_error(CLI_USAGE, "option %s needs a value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cli_parse_positive(const char *option, const char *text, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < 1) {
+        cli_error(CLI_USAGE, "%s expects a positive integer, got '%s'", option, text);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static void usage(FILE *out) {
+    fprintf(
+        out,
+        "usage: svertka COMMAND [OPTIONS]\n"
+        "\n"
+        "commands:\n"
+        "  devices                       list every OpenCL platform and device\n"
+        "  demo [--device DEV] [--size N] [--output-dir DIR]\n"
+        "                                convolve a generated image with the classic image\n"
+        "                                kernels, verify against the reference path, time both\n"
+        "  version                       print the library version\n"
+        "\n"
+        "DEV: ref | cl | gpu | cpu | cl:PLATFORM:DEVICE | part of a device name\n"
+        "     (default: $SVERTKA_DEVICE, else the first GPU, else the first OpenCL device)\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "devices") == 0)
+        return cmd_devices(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("svertka %s\n", sv_version());
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    usage(stderr);
+    return cli_error(CLI_USAGE, "unknown command '%s'", cmd);
+}

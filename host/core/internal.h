@@ -1,0 +1,53 @@
+/* Library-internal definitions shared by host/core, host/cl, host/ops and host/ref. */
+#ifndef SV_INTERNAL_H
+#define SV_INTERNAL_H
+
+#include "cl/opencl.h"
+#include "cl/program.h"
+#include "svertka.h"
+
+#include <stdarg.h>
+
+struct sv_context {
+    sv_device_info device;
+    /* OpenCL objects; all NULL on the reference device. */
+    cl_context cl;
+    cl_device_id cl_device;
+    cl_command_queue queue;
+    sv_program_cache programs;
+    char last_error[4096];
+};
+
+struct sv_tensor {
+    sv_context *ctx;
+    int rank;
+    int64_t dims[SV_MAX_RANK];
+    int64_t count;
+    cl_mem buffer; /* OpenCL devices */
+    float *host;   /* the reference device */
+};
+
+static inline int sv_context_is_ref(const sv_context *ctx) {
+    return ctx->device.kind == SV_DEVICE_REF;
+}
+
+/* Records a formatted message on the context and returns `status`, so that error paths read
+ * `return sv_fail(ctx, SV_INVALID_ARGUMENT, "...", ...);`. */
+sv_status sv_fail(sv_context *ctx, sv_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same for a caller-supplied message buffer (which may be NULL). */
+sv_status sv_fail_message(sv_message *msg, sv_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Records an OpenCL failure: "<what>: <CL_ERROR_NAME> (<code>)". */
+sv_status sv_fail_cl(sv_context *ctx, cl_int code, const char *what);
+/* Copies a message that a context-free helper wrote into the context's last error. */
+sv_status sv_fail_from_message(sv_context *ctx, sv_status status, const sv_message *msg);
+/* Clears the context's last error at the start of a public call. */
+void sv_clear_error(sv_context *ctx);
+
+/* A host view of a reference-device tensor's storage. */
+sv_host_view sv_tensor_host_view(const sv_tensor *t);
+/* Writes "[d0, d1, ...]" into buf. */
+void sv_dims_format(char *buf, size_t size, int rank, const int64_t *dims);
+
+#endif

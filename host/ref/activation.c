@@ -1,0 +1,17 @@
+/* Reference activations, straight from their definitions. */
+#include "ref/ref.h"
+
+#include <math.h>
+
+double sv_ref_activate(const sv_activation *act, double v) {
+    switch (act->kind) {
+    case SV_ACT_RELU: return v > 0.0 ? v : 0.0;
+    case SV_ACT_LEAKY_RELU: return v >= 0.0 ? v : (double)act->alpha * v;
+    case SV_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
+    case SV_ACT_TANH: return tanh(v);
+    case SV_ACT_CLIP:
+        return v < act->alpha ? (double)act->alpha : v > act->beta ? (double)act->beta : v;
+    case SV_ACT_NONE: break;
+    }
+    return v;
+}

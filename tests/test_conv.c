@@ -1,0 +1,462 @@
+/* Convolution: the default OpenCL device against the reference path on randomized sweeps over
+ * every parameter; the classic image kernels against hand-computed values; invalid parameters
+ * against the errors they must give. */
+#include "test_support.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- tolerances ---------------------------------------------------------------------------
+ * fp32 summation of T terms (in any order, fused or not) is off from the exact sum by at most
+ * gamma_T * sum|terms|, gamma_T = T*u/(1 - T*u), u = 2^-24 (Higham, "Accuracy and Stability of
+ * Numerical Algorithms", 2nd ed., section 4.2). Each output sums taps + 1 (bias) terms; the test
+ * computes sum|terms| per element exactly, as the reference convolution of |x| and |w| plus |b|.
+ * The activations are at most 1-Lipschitz (leaky relu slopes are drawn in [0, 1)), so the bound
+ * carries through them. CONV_RTOL covers the rounding of both results to fp32 and the device's
+ * exp/tanh (OpenCL allows 3 and 5 ulp, hence 8 ulp). */
+#define UNIT_ROUNDOFF 0x1p-24
+#define CONV_RTOL (8 * FLT_EPSILON)
+
+static double summation_gamma(long terms) {
+    return (double)terms * UNIT_ROUNDOFF / (1.0 - (double)terms * UNIT_ROUNDOFF);
+}
+
+typedef struct conv_case {
+    sv_conv_params p;
+    int rank;
+    int64_t x_dims[4], w_dims[4], y_dims[4];
+    int has_bias;
+} conv_case;
+
+static int64_t count_of(int rank, const int64_t *dims) {
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
+    return n;
+}
+
+static long taps_of(const conv_case *c) {
+    long taps = (long)c->w_dims[1];
+    for (int i = 2; i < c->rank; i++)
+        taps *= (long)c->w_dims[i];
+    return taps;
+}
+
+static int max_pad(sv_pad_mode mode, int n) {
+    switch (mode) {
+    case SV_PAD_REFLECT: return n - 1;
+    case SV_PAD_SYMMETRIC:
+    case SV_PAD_CIRCULAR: return n;
+    default: return 4;
+    }
+}
+
+/* Draws a valid case: odd and even sizes, batch 1..3, 1..3 groups or depthwise, kernel 1..5,
+ * stride and dilation 1..3, asymmetric pads allowed by the mode. */
+static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
+                             sv_activation_kind act) {
+    conv_case c;
+    memset(&c, 0, sizeof c);
+    c.p = sv_conv_params_default(spatial_dims);
+    c.p.pad_mode = mode;
+    c.p.activation.kind = act;
+    c.p.activation.alpha =
+        act == SV_ACT_LEAKY_RELU ? test_float(rng, 0.0f, 1.0f) : test_float(rng, -1.0f, 0.0f);
+    c.p.activation.beta = test_float(rng, 0.0f, 1.0f);
+    c.rank = spatial_dims + 2;
+    const int depthwise = test_int(rng, 0, 3) == 0;
+    const int groups = depthwise ? test_int(rng, 1, 6) : test_int(rng, 1, 3);
+    const int in_per_group = depthwise ? 1 : test_int(rng, 1, 4);
+    const int out_per_group = depthwise ? test_int(rng, 1, 2) : test_int(rng, 1, 9);
+    c.p.groups = groups;
+    c.x_dims[0] = test_int(rng, 1, 3);
+    c.x_dims[1] = groups * in_per_group;
+    c.w_dims[0] = groups * out_per_group;
+    c.w_dims[1] = in_per_group;
+    c.has_bias = test_int(rng, 0, 1);
+    for (int i = 0; i < spatial_dims; i++) {
+        const int k = test_int(rng, 1, 5), d = test_int(rng, 1, 3);
+        int n = test_int(rng, 1, spatial_dims == 1 ? 40 : 17);
+        c.p.stride[i] = test_int(rng, 1, 3);
+        c.p.dilation[i] = d;
+        c.p.pad_begin[i] = test_int(rng, 0, 3);
+        c.p.pad_end[i] = test_int(rng, 0, 3);
+        /* grow the input until the pads fit the mode and the dilated kernel fits the input */
+        while (c.p.pad_begin[i] > max_pad(mode, n) || c.p.pad_end[i] > max_pad(mode, n) ||
+               d * (k - 1) + 1 > n + c.p.pad_begin[i] + c.p.pad_end[i])
+            n++;
+        c.x_dims[2 + i] = n;
+        c.w_dims[2 + i] = k;
+    }
+    const int64_t bias_len = c.w_dims[0];
+    sv_message msg;
+    sv_status st = sv_conv_output_shape(&c.p, c.rank, c.x_dims, c.w_dims,
+                                        c.has_bias ? &bias_len : NULL, c.y_dims, &msg);
+    ck_assert_msg(st == SV_OK, "generated case rejected: %s", msg.text);
+    return c;
+}
+
+static void describe(const conv_case *c, char *buf, size_t size) {
+    const sv_conv_params *p = &c->p;
+    char x[96], w[96];
+    snprintf(x, sizeof x, "%lld,%lld,%lld,%lld", (long long)c->x_dims[0], (long long)c->x_dims[1],
+             (long long)c->x_dims[2], (long long)(c->rank > 3 ? c->x_dims[3] : 0));
+    snprintf(w, sizeof w, "%lld,%lld,%lld,%lld", (long long)c->w_dims[0], (long long)c->w_dims[1],
+             (long long)c->w_dims[2], (long long)(c->rank > 3 ? c->w_dims[3] : 0));
+    snprintf(buf, size,
+             "conv%dd x[%s] w[%s] stride %d,%d dil %d,%d pad %d,%d/%d,%d groups %d mode %d act %d "
+             "bias %d",
+             p->spatial_dims, x, w, p->stride[0], p->stride[1], p->dilation[0], p->dilation[1],
+             p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1], p->groups,
+             (int)p->pad_mode, (int)p->activation.kind, c->has_bias);
+}
+
+/* Runs the case on ctx; returns the downloaded output (caller frees). */
+static float *run_case(sv_context *ctx, const conv_case *c, const sv_conv_params *p, float *x,
+                       float *w, float *b) {
+    const int64_t bias_dims[1] = {c->w_dims[0]};
+    sv_tensor *xt = test_tensor_from(ctx, x, c->rank, c->x_dims);
+    sv_tensor *wt = test_tensor_from(ctx, w, c->rank, c->w_dims);
+    sv_tensor *bt = b ? test_tensor_from(ctx, b, 1, bias_dims) : NULL;
+    sv_tensor *yt = test_tensor_poisoned(ctx, c->rank, c->y_dims);
+    sv_status st = sv_conv(ctx, p, xt, wt, bt, yt);
+    TEST_ASSERT_STATUS(st, SV_OK, ctx);
+    float *y = test_download(yt);
+    sv_tensor_release(xt);
+    sv_tensor_release(wt);
+    sv_tensor_release(bt);
+    sv_tensor_release(yt);
+    return y;
+}
+
+/* Compares the device with the reference on one case, element by element. */
+static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, test_rng *rng) {
+    const size_t nx = (size_t)count_of(c->rank, c->x_dims),
+                 nw = (size_t)count_of(c->rank, c->w_dims);
+    const size_t ny = (size_t)count_of(c->rank, c->y_dims), nb = (size_t)c->w_dims[0];
+    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(nb * sizeof *b);
+    float *ax = malloc(nx * sizeof *ax), *aw = malloc(nw * sizeof *aw),
+          *ab = malloc(nb * sizeof *ab);
+    ck_assert(x && w && b && ax && aw && ab);
+    test_fill_uniform(rng, x, nx, -1.0f, 1.0f);
+    test_fill_uniform(rng, w, nw, -1.0f, 1.0f);
+    test_fill_uniform(rng, b, nb, -1.0f, 1.0f);
+    for (size_t i = 0; i < nx; i++)
+        ax[i] = fabsf(x[i]);
+    for (size_t i = 0; i < nw; i++)
+        aw[i] = fabsf(w[i]);
+    for (size_t i = 0; i < nb; i++)
+        ab[i] = fabsf(b[i]);
+
+    float *y = run_case(dev, c, &c->p, x, w, c->has_bias ? b : NULL);
+    float *r = run_case(ref, c, &c->p, x, w, c->has_bias ? b : NULL);
+    sv_conv_params plain = c->p;
+    plain.activation.kind = SV_ACT_NONE;
+    float *magnitude = run_case(ref, c, &plain, ax, aw, c->has_bias ? ab : NULL);
+
+    const double gamma = summation_gamma(taps_of(c) + 1);
+    char what[512];
+    describe(c, what, sizeof what);
+    size_t bad = 0, first = 0;
+    for (size_t i = 0; i < ny; i++) {
+        const double err = fabs((double)y[i] - (double)r[i]);
+        if (!(err <= gamma * magnitude[i] + CONV_RTOL * fabs((double)r[i]))) {
+            if (!bad)
+                first = i;
+            bad++;
+        }
+    }
+    ck_assert_msg(bad == 0,
+                  "%s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, "
+                  "reference %.9g, bound %.3g",
+                  what, bad, ny, first, (double)y[first], (double)r[first],
+                  gamma * magnitude[first] + CONV_RTOL * fabs((double)r[first]));
+    free(x), free(w), free(b), free(ax), free(aw), free(ab), free(y), free(r), free(magnitude);
+}
+
+enum { CASES_PER_COMBINATION = 3, PAD_MODES = 5, ACTIVATIONS = 6 };
+
+/* Loop index i: spatial dims (i / PAD_MODES + 1) and padding mode (i % PAD_MODES); inside, every
+ * activation with a few random shapes each. */
+START_TEST(test_random_sweep_matches_reference) {
+    const int spatial_dims = _i / PAD_MODES + 1;
+    const sv_pad_mode mode = (sv_pad_mode)(_i % PAD_MODES);
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    for (int act = 0; act < ACTIVATIONS; act++)
+        for (int k = 0; k < CASES_PER_COMBINATION; k++) {
+            test_rng rng = test_rng_for((uint64_t)((_i * ACTIVATIONS + act) * 100 + k));
+            conv_case c = random_case(&rng, spatial_dims, mode, (sv_activation_kind)act);
+            check_case(dev, ref, &c, &rng);
+        }
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* A VGG-sized layer: 64 -> 64 channels, 3x3, pad 1, ReLU, batch 2, so that long reductions
+ * (576 taps) and many work-groups are covered too. */
+START_TEST(test_vgg_layer_matches_reference) {
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    test_rng rng = test_rng_for(7777);
+    conv_case c;
+    memset(&c, 0, sizeof c);
+    c.p = sv_conv_params_default(2);
+    c.p.activation.kind = SV_ACT_RELU;
+    for (int i = 0; i < 2; i++)
+        c.p.pad_begin[i] = c.p.pad_end[i] = 1;
+    c.rank = 4;
+    const int64_t x_dims[4] = {2, 64, 28, 28}, w_dims[4] = {64, 64, 3, 3},
+                  y_dims[4] = {2, 64, 28, 28};
+    memcpy(c.x_dims, x_dims, sizeof x_dims);
+    memcpy(c.w_dims, w_dims, sizeof w_dims);
+    memcpy(c.y_dims, y_dims, sizeof y_dims);
+    c.has_bias = 1;
+    check_case(dev, ref, &c, &rng);
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* --- the classic image kernels on a 4x4 image with zero padding 1, against values computed by
+ * hand. Example: edges at (0,0) = 8*3 - (0 + 1 + 5) = 18; gaussian at (0,0) =
+ * (4*3 + 2*0 + 2*1 + 1*5) / 16 = 19/16. */
+static float classic_image[16] = {3, 0, 1, 2, 1, 5, 0, 4, 2, 2, 7, 1, 0, 3, 1, 6};
+
+typedef struct classic_kernel {
+    const char *name;
+    float taps[9];
+    float scale;
+    float expected[16]; /* times scale */
+} classic_kernel;
+
+static const classic_kernel classic[] = {
+    {"identity", {0, 0, 0, 0, 1, 0, 0, 0, 0}, 1, {3, 0, 1, 2, 1, 5, 0, 4, 2, 2, 7, 1, 0, 3, 1, 6}},
+    {"edge detection",
+     {-1, -1, -1, -1, 8, -1, -1, -1, -1},
+     1,
+     {18, -10, -3, 11, -4, 24, -22, 21, 5, -3, 34, -10, -7, 12, -11, 39}},
+    {"sharpen",
+     {0, -1, 0, -1, 5, -1, 0, -1, 0},
+     1,
+     {14, -9, 3, 5, -5, 22, -17, 17, 7, -7, 31, -12, -5, 12, -11, 28}},
+    {"box blur",
+     {1, 1, 1, 1, 1, 1, 1, 1, 1},
+     9,
+     {9, 10, 12, 7, 13, 21, 22, 15, 13, 21, 29, 19, 7, 15, 20, 15}},
+    {"gaussian blur",
+     {1, 2, 1, 2, 4, 2, 1, 2, 1},
+     16,
+     {19, 19, 17, 18, 26, 39, 39, 30, 22, 44, 54, 39, 12, 27, 39, 35}},
+};
+
+static void check_classic(const char *spec, int index) {
+    const classic_kernel *k = &classic[index];
+    sv_context *ctx = test_context(spec);
+    conv_case c;
+    memset(&c, 0, sizeof c);
+    c.p = sv_conv_params_default(2);
+    for (int i = 0; i < 2; i++)
+        c.p.pad_begin[i] = c.p.pad_end[i] = 1;
+    c.rank = 4;
+    const int64_t x_dims[4] = {1, 1, 4, 4}, w_dims[4] = {1, 1, 3, 3};
+    memcpy(c.x_dims, x_dims, sizeof x_dims);
+    memcpy(c.w_dims, w_dims, sizeof w_dims);
+    memcpy(c.y_dims, x_dims, sizeof x_dims);
+    float w[9], expected[16];
+    for (int i = 0; i < 9; i++)
+        w[i] = k->taps[i] / k->scale;
+    for (int i = 0; i < 16; i++)
+        expected[i] = k->expected[i] / k->scale;
+    float *y = run_case(ctx, &c, &c.p, classic_image, w, NULL);
+    /* 9 products of small integers scaled by 1/9 or 1/16: a few ulp of values below 60 */
+    test_assert_close(y, expected, 16, 1e-5, 1e-6, k->name);
+    free(y);
+    sv_context_release(ctx);
+}
+
+START_TEST(test_classic_kernels_on_reference) {
+    check_classic("ref", _i);
+}
+END_TEST
+
+START_TEST(test_classic_kernels_on_device) {
+    check_classic(NULL, _i);
+}
+END_TEST
+
+/* --- each padding mode on A B C with two cells each side, seen through an identity kernel of
+ * width 1: the output is the padded row itself. */
+START_TEST(test_padding_modes_on_abc) {
+    static const struct {
+        sv_pad_mode mode;
+        float expected[7];
+    } rows[] = {
+        {SV_PAD_ZERO, {0, 0, 1, 2, 3, 0, 0}},      {SV_PAD_REFLECT, {3, 2, 1, 2, 3, 2, 1}},
+        {SV_PAD_SYMMETRIC, {2, 1, 1, 2, 3, 3, 2}}, {SV_PAD_REPLICATE, {1, 1, 1, 2, 3, 3, 3}},
+        {SV_PAD_CIRCULAR, {2, 3, 1, 2, 3, 1, 2}},
+    };
+    const char *specs[2] = {"ref", NULL};
+    for (int s = 0; s < 2; s++) {
+        sv_context *ctx = test_context(specs[s]);
+        for (size_t m = 0; m < sizeof rows / sizeof rows[0]; m++) {
+            conv_case c;
+            memset(&c, 0, sizeof c);
+            c.p = sv_conv_params_default(1);
+            c.p.pad_mode = rows[m].mode;
+            c.p.pad_begin[0] = c.p.pad_end[0] = 2;
+            c.rank = 3;
+            const int64_t x_dims[3] = {1, 1, 3}, w_dims[3] = {1, 1, 1}, y_dims[3] = {1, 1, 7};
+            memcpy(c.x_dims, x_dims, sizeof x_dims);
+            memcpy(c.w_dims, w_dims, sizeof w_dims);
+            memcpy(c.y_dims, y_dims, sizeof y_dims);
+            float abc[3] = {1, 2, 3}, one = 1;
+            float *y = run_case(ctx, &c, &c.p, abc, &one, NULL);
+            for (int i = 0; i < 7; i++)
+                ck_assert_msg(y[i] == rows[m].expected[i],
+                              "%s padding on %s, cell %d: got %g, want %g", "ABC",
+                              specs[s] ? specs[s] : "device", i, (double)y[i],
+                              (double)rows[m].expected[i]);
+            free(y);
+        }
+        sv_context_release(ctx);
+    }
+}
+END_TEST
+
+/* --- invalid parameters: each row breaks one rule of a valid 2-D case (x [1,4,5,5], w [6,2,3,3],
+ * groups 2, bias 6) and names the status and a phrase the message must contain. */
+typedef struct invalid_row {
+    const char *what;
+    sv_status status;
+    const char *phrase;
+} invalid_row;
+
+static const invalid_row invalid_rows[] = {
+    {"channels not divisible by groups", SV_INVALID_ARGUMENT, "divisible by groups"},
+    {"zero groups", SV_INVALID_ARGUMENT, "groups = 0"},
+    {"weight channels per group", SV_SHAPE_MISMATCH, "input channels per group"},
+    {"kernel larger than padded input", SV_INVALID_ARGUMENT, "larger than the padded input"},
+    {"dilated kernel larger than input", SV_INVALID_ARGUMENT, "larger than the padded input"},
+    {"reflect pad >= input", SV_INVALID_ARGUMENT, "reflect padding"},
+    {"circular pad > input", SV_INVALID_ARGUMENT, "circular padding"},
+    {"negative pad", SV_INVALID_ARGUMENT, "must be >= 0"},
+    {"zero stride", SV_INVALID_ARGUMENT, "stride (0)"},
+    {"zero dilation", SV_INVALID_ARGUMENT, "dilation (0)"},
+    {"bias length", SV_SHAPE_MISMATCH, "bias has 5 elements"},
+    {"3-D convolution", SV_UNSUPPORTED, "3 spatial dimensions"},
+    {"rank does not match spatial dims", SV_SHAPE_MISMATCH, "expected 3"},
+    {"unknown padding mode", SV_INVALID_ARGUMENT, "unknown padding mode"},
+    {"unknown activation", SV_INVALID_ARGUMENT, "unknown activation"},
+    {"clip min > max", SV_INVALID_ARGUMENT, "min <= max"},
+    {"zero-sized input dimension", SV_INVALID_ARGUMENT, "outside 1.."},
+};
+
+/* Breaks the rule of invalid_rows[row] in a valid case. */
+static void break_rule(int row, sv_conv_params *p, int *rank, int64_t *x, int64_t *w,
+                       int64_t *bias) {
+    switch (row) {
+    case 0: p->groups = 3; break;
+    case 1: p->groups = 0; break;
+    case 2: w[1] = 4; break;
+    case 3: w[2] = 6; break;
+    case 4: p->dilation[1] = 3; break;
+    case 5: p->pad_mode = SV_PAD_REFLECT, p->pad_end[0] = 5; break;
+    case 6: p->pad_mode = SV_PAD_CIRCULAR, p->pad_begin[1] = 6; break;
+    case 7: p->pad_begin[0] = -1; break;
+    case 8: p->stride[1] = 0; break;
+    case 9: p->dilation[0] = 0; break;
+    case 10: *bias = 5; break;
+    case 11: p->spatial_dims = 3; break;
+    case 12: p->spatial_dims = 1, *rank = 4; break;
+    case 13: p->pad_mode = (sv_pad_mode)9; break;
+    case 14: p->activation.kind = (sv_activation_kind)42; break;
+    case 15:
+        p->activation.kind = SV_ACT_CLIP, p->activation.alpha = 1, p->activation.beta = -1;
+        break;
+    case 16: x[2] = 0; break;
+    default: ck_abort_msg("no rule %d", row);
+    }
+}
+
+START_TEST(test_invalid_parameters_are_rejected) {
+    const invalid_row *row = &invalid_rows[_i];
+    sv_conv_params p = sv_conv_params_default(2);
+    p.groups = 2;
+    int rank = 4;
+    int64_t x[4] = {1, 4, 5, 5}, w[4] = {6, 2, 3, 3}, bias = 6, y[4];
+    sv_message msg = {{0}};
+    ck_assert_int_eq(sv_conv_output_shape(&p, rank, x, w, &bias, y, &msg), SV_OK);
+    break_rule(_i, &p, &rank, x, w, &bias);
+    for (int i = 0; i < 4; i++)
+        y[i] = -7;
+    sv_status st = sv_conv_output_shape(&p, rank, x, w, &bias, y, &msg);
+    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
+                  sv_status_name(row->status), sv_status_name(st), msg.text);
+    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
+                  msg.text, row->phrase);
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(y[i] == -7, "%s: output shape written on failure", row->what);
+}
+END_TEST
+
+/* The same validation guards sv_conv on a context, and the message reaches sv_last_error. */
+START_TEST(test_invalid_call_reports_through_context) {
+    const char *specs[2] = {"ref", NULL};
+    for (int s = 0; s < 2; s++) {
+        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+        const int64_t x_dims[4] = {1, 4, 5, 5}, w_dims[4] = {6, 2, 3, 3}, y_dims[4] = {1, 6, 3, 3};
+        const int64_t wrong_y[4] = {1, 6, 5, 5};
+        sv_tensor *x, *w, *y, *y_wrong, *foreign;
+        ck_assert_int_eq(sv_tensor_create(ctx, 4, x_dims, &x), SV_OK);
+        ck_assert_int_eq(sv_tensor_create(ctx, 4, w_dims, &w), SV_OK);
+        ck_assert_int_eq(sv_tensor_create(ctx, 4, y_dims, &y), SV_OK);
+        ck_assert_int_eq(sv_tensor_create(ctx, 4, wrong_y, &y_wrong), SV_OK);
+        ck_assert_int_eq(sv_tensor_create(other, 4, y_dims, &foreign), SV_OK);
+        sv_conv_params p = sv_conv_params_default(2);
+        TEST_ASSERT_STATUS(sv_conv(ctx, &p, x, w, NULL, y), SV_SHAPE_MISMATCH, ctx);
+        ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "input channels per group"));
+        p.groups = 2;
+        TEST_ASSERT_STATUS(sv_conv(ctx, &p, x, w, NULL, y), SV_OK, ctx);
+        ck_assert_str_eq(sv_last_error(ctx), "");
+        TEST_ASSERT_STATUS(sv_conv(ctx, &p, x, w, NULL, y_wrong), SV_SHAPE_MISMATCH, ctx);
+        ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "expected [1, 6, 3, 3]"));
+        TEST_ASSERT_STATUS(sv_conv(ctx, &p, x, w, NULL, NULL), SV_INVALID_ARGUMENT, ctx);
+        TEST_ASSERT_STATUS(sv_conv(ctx, &p, x, w, NULL, foreign), SV_WRONG_CONTEXT, ctx);
+        TEST_ASSERT_STATUS(sv_conv(ctx, NULL, x, w, NULL, y), SV_INVALID_ARGUMENT, ctx);
+        sv_tensor_release(x), sv_tensor_release(w), sv_tensor_release(y);
+        sv_tensor_release(y_wrong), sv_tensor_release(foreign);
+        sv_context_release(ctx);
+        sv_context_release(other);
+    }
+}
+END_TEST
+
+static Suite *conv_suite(void) {
+    Suite *s = suite_create("conv");
+    TCase *sweep = tcase_create("random sweep against ref");
+    tcase_set_timeout(sweep, 600);
+    tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, 2 * PAD_MODES);
+    tcase_add_test(sweep, test_vgg_layer_matches_reference);
+    suite_add_tcase(s, sweep);
+    TCase *known = tcase_create("hand-computed");
+    tcase_set_timeout(known, 120);
+    const int nclassic = (int)(sizeof classic / sizeof classic[0]);
+    tcase_add_loop_test(known, test_classic_kernels_on_reference, 0, nclassic);
+    tcase_add_loop_test(known, test_classic_kernels_on_device, 0, nclassic);
+    tcase_add_test(known, test_padding_modes_on_abc);
+    suite_add_tcase(s, known);
+    TCase *invalid = tcase_create("invalid parameters");
+    tcase_set_timeout(invalid, 120);
+    tcase_add_loop_test(invalid, test_invalid_parameters_are_rejected, 0,
+                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
+    tcase_add_test(invalid, test_invalid_call_reports_through_context);
+    suite_add_tcase(s, invalid);
+    return s;
+}
+
+int main(void) {
+    return test_run_suite(conv_suite());
+}
