@@ -14,8 +14,8 @@
  * gamma_T * sum|terms|, gamma_T = T*u/(1 - T*u), u = 2^-24 (Higham, "Accuracy and Stability of
  * Numerical Algorithms", 2nd ed., section 4.2). Each output sums taps + 1 (bias) terms; the test
  * computes sum|terms| per element exactly, as the reference convolution of |x| and |w| plus |b|.
- * The activations are at most 1-Lipschitz (leaky relu slopes are drawn in [0, 1)), so the bound
- * carries through them. CONV_RTOL covers the rounding of both results to fp32 and the device's
+ * The activations are at most 1-Lipschitz (leaky relu, elu and hard sigmoid slopes are drawn in
+ * [0, 1)), so the bound carries through them. CONV_RTOL covers the rounding of both results to fp32 and the device's
  * exp/tanh (OpenCL allows 3 and 5 ulp, hence 8 ulp). */
 #define UNIT_ROUNDOFF 0x1p-24
 #define CONV_RTOL (8 * FLT_EPSILON)
@@ -63,8 +63,9 @@ static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
     c.p = sv_conv_params_default(spatial_dims);
     c.p.pad_mode = mode;
     c.p.activation.kind = act;
+    /* clip's lower bound in [-1, 0); the others' slopes in [0, 1), keeping them 1-Lipschitz */
     c.p.activation.alpha =
-        act == SV_ACT_LEAKY_RELU ? test_float(rng, 0.0f, 1.0f) : test_float(rng, -1.0f, 0.0f);
+        act == SV_ACT_CLIP ? test_float(rng, -1.0f, 0.0f) : test_float(rng, 0.0f, 1.0f);
     c.p.activation.beta = test_float(rng, 0.0f, 1.0f);
     c.rank = spatial_dims + 2;
     const int depthwise = test_int(rng, 0, 3) == 0;
@@ -99,19 +100,24 @@ static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
     return c;
 }
 
+static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
+    size_t used = 0;
+    for (int i = 0; i < rank && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
+}
+
 static void describe(const conv_case *c, char *buf, size_t size) {
     const sv_conv_params *p = &c->p;
     char x[96], w[96];
-    snprintf(x, sizeof x, "%lld,%lld,%lld,%lld", (long long)c->x_dims[0], (long long)c->x_dims[1],
-             (long long)c->x_dims[2], (long long)(c->rank > 3 ? c->x_dims[3] : 0));
-    snprintf(w, sizeof w, "%lld,%lld,%lld,%lld", (long long)c->w_dims[0], (long long)c->w_dims[1],
-             (long long)c->w_dims[2], (long long)(c->rank > 3 ? c->w_dims[3] : 0));
+    format_dims(x, sizeof x, c->rank, c->x_dims);
+    format_dims(w, sizeof w, c->rank, c->w_dims);
     snprintf(buf, size,
              "conv%dd x[%s] w[%s] stride %d,%d dil %d,%d pad %d,%d/%d,%d groups %d mode %d act %d "
-             "bias %d",
+             "(alpha %g beta %g) bias %d",
              p->spatial_dims, x, w, p->stride[0], p->stride[1], p->dilation[0], p->dilation[1],
              p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1], p->groups,
-             (int)p->pad_mode, (int)p->activation.kind, c->has_bias);
+             (int)p->pad_mode, (int)p->activation.kind, (double)p->activation.alpha,
+             (double)p->activation.beta, c->has_bias);
 }
 
 /* Runs the case on ctx; returns the downloaded output (caller frees). */
@@ -177,7 +183,7 @@ static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, tes
     free(x), free(w), free(b), free(ax), free(aw), free(ab), free(y), free(r), free(magnitude);
 }
 
-enum { CASES_PER_COMBINATION = 3, PAD_MODES = 5, ACTIVATIONS = 6 };
+enum { CASES_PER_COMBINATION = 3, PAD_MODES = 5, ACTIVATIONS = SV_ACT_HARD_SIGMOID + 1 };
 
 /* Loop index i: spatial dims (i / PAD_MODES + 1) and padding mode (i % PAD_MODES); inside, every
  * activation with a few random shapes each. */

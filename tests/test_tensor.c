@@ -88,6 +88,34 @@ START_TEST(test_oversized_tensor_refused_on_device) {
 }
 END_TEST
 
+/* A reshaped view shares storage: writes through one are seen through the other, and either
+ * may be released first. */
+START_TEST(test_reshape_view_shares_storage) {
+    sv_context *ctx = test_context(specs[_i]);
+    float data[24], back[24];
+    for (int i = 0; i < 24; i++)
+        data[i] = (float)i;
+    const int64_t dims[3] = {2, 3, 4}, flat[2] = {2, 12}, wrong[2] = {5, 5};
+    sv_tensor *t = test_tensor_from(ctx, data, 3, dims), *view = NULL, *view2 = NULL;
+    ck_assert_int_eq(sv_tensor_reshape(t, 2, flat, &view), SV_OK);
+    ck_assert_int_eq(sv_tensor_rank(view), 2);
+    ck_assert_int_eq(sv_tensor_dim(view, 1), 12);
+    for (int i = 0; i < 24; i++)
+        data[i] = (float)(100 - i);
+    ck_assert_int_eq(sv_tensor_upload(view, data, 24), SV_OK);
+    ck_assert_int_eq(sv_tensor_download(t, back, 24), SV_OK);
+    ck_assert(memcmp(data, back, sizeof data) == 0);
+    TEST_ASSERT_STATUS(sv_tensor_reshape(t, 2, wrong, &view2), SV_SHAPE_MISMATCH, ctx);
+    ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "cannot reshape [2, 3, 4]"));
+    ck_assert_ptr_null(view2);
+    sv_tensor_release(t); /* the view keeps the storage alive */
+    ck_assert_int_eq(sv_tensor_download(view, back, 24), SV_OK);
+    ck_assert(memcmp(data, back, sizeof data) == 0);
+    sv_tensor_release(view);
+    sv_context_release(ctx);
+}
+END_TEST
+
 START_TEST(test_host_view) {
     float data[24];
     const int64_t dims[3] = {2, 3, 4};
@@ -108,6 +136,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_bad_shapes_rejected, 0, 2);
     tcase_add_loop_test(tc, test_bad_transfers_rejected, 0, 2);
     tcase_add_test(tc, test_oversized_tensor_refused_on_device);
+    tcase_add_loop_test(tc, test_reshape_view_shares_storage, 0, 2);
     tcase_add_test(tc, test_host_view);
     suite_add_tcase(s, tc);
     return test_run_suite(s);

@@ -18,13 +18,22 @@ struct sv_context {
     char last_error[4096];
 };
 
+/* Device memory shared by a tensor and its reshaped views; freed with its last user. Counted
+ * without atomics: a context, and so its tensors, is used by one thread at a time. */
+typedef struct sv_storage {
+    long users;
+    cl_mem buffer; /* OpenCL devices */
+    float *host;   /* the reference device */
+} sv_storage;
+
 struct sv_tensor {
     sv_context *ctx;
     int rank;
     int64_t dims[SV_MAX_RANK];
     int64_t count;
-    cl_mem buffer; /* OpenCL devices */
-    float *host;   /* the reference device */
+    sv_storage *storage;
+    cl_mem buffer; /* = storage->buffer */
+    float *host;   /* = storage->host */
 };
 
 static inline int sv_context_is_ref(const sv_context *ctx) {

@@ -47,43 +47,99 @@ static sv_status checked_count(sv_context *ctx, int rank, const int64_t *dims, i
     return SV_OK;
 }
 
-sv_status sv_tensor_create(sv_context *ctx, int rank, const int64_t *dims, sv_tensor **out) {
-    if (!ctx || !out)
-        return ctx ? sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_tensor_create: NULL output")
-                   : SV_INVALID_ARGUMENT;
-    sv_clear_error(ctx);
-    int64_t count;
-    sv_status st = checked_count(ctx, rank, dims, &count);
-    if (st != SV_OK)
-        return st;
-    size_t bytes = (size_t)count * sizeof(float);
+static sv_status allocate_storage(sv_context *ctx, size_t bytes, sv_storage **out) {
     if (!sv_context_is_ref(ctx) && bytes > ctx->device.max_alloc_bytes)
         return sv_fail(ctx, SV_OUT_OF_MEMORY,
                        "tensor of %zu bytes exceeds the device's largest allocation (%llu bytes)",
                        bytes, (unsigned long long)ctx->device.max_alloc_bytes);
-    sv_tensor *t = calloc(1, sizeof *t);
-    if (!t)
-        return sv_fail(ctx, SV_OUT_OF_MEMORY, "sv_tensor_create: out of host memory");
-    t->ctx = ctx;
-    t->rank = rank;
-    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
-    t->count = count;
+    sv_storage *s = calloc(1, sizeof *s);
+    if (!s)
+        return sv_fail(ctx, SV_OUT_OF_MEMORY, "tensor: out of host memory");
+    s->users = 1;
     if (sv_context_is_ref(ctx)) {
-        t->host = malloc(bytes);
-        if (!t->host) {
-            free(t);
+        s->host = malloc(bytes);
+        if (!s->host) {
+            free(s);
             return sv_fail(ctx, SV_OUT_OF_MEMORY, "tensor of %zu bytes: out of host memory", bytes);
         }
     } else {
         cl_int rc;
-        t->buffer = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+        s->buffer = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &rc);
         if (rc != CL_SUCCESS) {
-            free(t);
+            free(s);
             return sv_fail_cl(ctx, rc, "clCreateBuffer(tensor)");
         }
     }
+    *out = s;
+    return SV_OK;
+}
+
+static void release_storage(sv_storage *s) {
+    if (--s->users > 0)
+        return;
+    if (s->buffer)
+        clReleaseMemObject(s->buffer);
+    free(s->host);
+    free(s);
+}
+
+/* A tensor record of the given (validated) shape over `storage`, which it takes a use of. */
+static sv_status wrap_storage(sv_context *ctx, sv_storage *storage, int rank, const int64_t *dims,
+                              int64_t count, sv_tensor **out) {
+    sv_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return sv_fail(ctx, SV_OUT_OF_MEMORY, "tensor: out of host memory");
+    t->ctx = ctx;
+    t->rank = rank;
+    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+    t->count = count;
+    t->storage = storage;
+    t->buffer = storage->buffer;
+    t->host = storage->host;
+    storage->users++;
     *out = t;
     return SV_OK;
+}
+
+sv_status sv_tensor_create(sv_context *ctx, int rank, const int64_t *dims, sv_tensor **out) {
+    if (!ctx)
+        return SV_INVALID_ARGUMENT;
+    sv_clear_error(ctx);
+    if (!out)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_tensor_create: NULL output");
+    int64_t count;
+    sv_status st = checked_count(ctx, rank, dims, &count);
+    if (st != SV_OK)
+        return st;
+    sv_storage *storage = NULL;
+    st = allocate_storage(ctx, (size_t)count * sizeof(float), &storage);
+    if (st != SV_OK)
+        return st;
+    st = wrap_storage(ctx, storage, rank, dims, count, out);
+    release_storage(storage); /* the tensor holds the only use now, or none on failure */
+    return st;
+}
+
+sv_status sv_tensor_reshape(const sv_tensor *t, int rank, const int64_t *dims, sv_tensor **out) {
+    if (!t)
+        return SV_INVALID_ARGUMENT;
+    sv_context *ctx = t->ctx;
+    sv_clear_error(ctx);
+    if (!out)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_tensor_reshape: NULL output");
+    int64_t count;
+    sv_status st = checked_count(ctx, rank, dims, &count);
+    if (st != SV_OK)
+        return st;
+    if (count != t->count) {
+        char from[256], to[256];
+        sv_dims_format(from, sizeof from, t->rank, t->dims);
+        sv_dims_format(to, sizeof to, rank, dims);
+        return sv_fail(ctx, SV_SHAPE_MISMATCH,
+                       "cannot reshape %s (%lld elements) to %s (%lld elements)", from,
+                       (long long)t->count, to, (long long)count);
+    }
+    return wrap_storage(ctx, t->storage, rank, dims, count, out);
 }
 
 sv_status sv_tensor_from_host(sv_context *ctx, const sv_host_view *view, sv_tensor **out) {
@@ -107,9 +163,7 @@ sv_status sv_tensor_from_host(sv_context *ctx, const sv_host_view *view, sv_tens
 void sv_tensor_release(sv_tensor *t) {
     if (!t)
         return;
-    if (t->buffer)
-        clReleaseMemObject(t->buffer);
-    free(t->host);
+    release_storage(t->storage);
     free(t);
 }
 

@@ -165,6 +165,12 @@ SV_API int64_t sv_tensor_count(const sv_tensor *tensor);
 SV_API sv_status sv_tensor_upload(sv_tensor *tensor, const float *host, int64_t count);
 SV_API sv_status sv_tensor_download(const sv_tensor *tensor, float *host, int64_t count);
 
+/* A tensor of another shape with the same element count that shares `tensor`'s storage: the
+ * view that Flatten and Reshape need. Release it like any tensor; the storage lives until the
+ * last tensor using it is released. */
+SV_API sv_status sv_tensor_reshape(const sv_tensor *tensor, int rank, const int64_t *dims,
+                                   sv_tensor **out);
+
 /* ---------------------------------------------------------------------------------------------
  * Fused activation, applied to an op's output (after the bias).
  * ------------------------------------------------------------------------------------------- */
@@ -174,7 +180,9 @@ typedef enum sv_activation_kind {
     SV_ACT_LEAKY_RELU, /* x >= 0 ? x : alpha * x */
     SV_ACT_SIGMOID,    /* 1 / (1 + exp(-x)) */
     SV_ACT_TANH,
-    SV_ACT_CLIP /* min(max(x, alpha), beta) */
+    SV_ACT_CLIP,         /* min(max(x, alpha), beta) */
+    SV_ACT_ELU,          /* x >= 0 ? x : alpha * (exp(x) - 1) */
+    SV_ACT_HARD_SIGMOID  /* max(0, min(1, alpha * x + beta)) */
 } sv_activation_kind;
 
 typedef struct sv_activation {

@@ -11,9 +11,15 @@ sv_status sv_validate_activation(const sv_activation *act, const char *op, sv_me
     case SV_ACT_SIGMOID:
     case SV_ACT_TANH: return SV_OK;
     case SV_ACT_LEAKY_RELU:
+    case SV_ACT_ELU:
         if (!isfinite(act->alpha))
-            return sv_fail_message(err, SV_INVALID_ARGUMENT, "%s: leaky relu slope must be finite",
-                                   op);
+            return sv_fail_message(err, SV_INVALID_ARGUMENT, "%s: %s alpha must be finite", op,
+                                   act->kind == SV_ACT_ELU ? "elu" : "leaky relu");
+        return SV_OK;
+    case SV_ACT_HARD_SIGMOID:
+        if (!isfinite(act->alpha) || !isfinite(act->beta))
+            return sv_fail_message(err, SV_INVALID_ARGUMENT,
+                                   "%s: hard sigmoid alpha and beta must be finite", op);
         return SV_OK;
     case SV_ACT_CLIP:
         if (isnan(act->alpha) || isnan(act->beta) || act->alpha > act->beta)
