@@ -232,6 +232,224 @@ SV_API sv_status sv_conv_output_shape(const sv_conv_params *params, int rank, co
 SV_API sv_status sv_conv(sv_context *ctx, const sv_conv_params *params, const sv_tensor *x,
                          const sv_tensor *w, const sv_tensor *b, sv_tensor *y);
 
+/* ---------------------------------------------------------------------------------------------
+ * Transposed convolution ("deconvolution"), 1-D and 2-D: the adjoint of sv_conv with the same
+ * stride, dilation, pads and groups.
+ *   input  x: [N, C_in, (H,) W]
+ *   weight w: [C_in, C_out / groups, (kH,) kW]   (the layout of the matching conv's weight)
+ *   bias   b: [C_out] or NULL
+ *   output y: [N, C_out, (H_out,) W_out], H_out = stride * (H - 1) + dilation * (kH - 1) + 1
+ *             - pad_begin - pad_end + output_padding, likewise W_out; or output_size when > 0.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sv_conv_transpose_params {
+    int spatial_dims; /* 1 or 2 */
+    int stride[2];
+    int dilation[2];
+    int pad_begin[2];
+    int pad_end[2];
+    int output_padding[2]; /* >= 0: extra output at the end of each axis */
+    int64_t output_size[2]; /* > 0: this output size, which must be at least the size with
+                               output_padding 0; replaces output_padding */
+    int groups;
+    sv_activation activation;
+} sv_conv_transpose_params;
+
+SV_API sv_conv_transpose_params sv_conv_transpose_params_default(int spatial_dims);
+SV_API sv_status sv_conv_transpose_output_shape(const sv_conv_transpose_params *params, int rank,
+                                                const int64_t *x_dims, const int64_t *w_dims,
+                                                const int64_t *bias_len, int64_t *out_dims,
+                                                sv_message *err);
+SV_API sv_status sv_conv_transpose(sv_context *ctx, const sv_conv_transpose_params *params,
+                                   const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                                   sv_tensor *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * Pooling, 1-D (NCW) and 2-D (NCHW). Output size per spatial axis:
+ *   floor or ceil((in + pad_begin + pad_end - dilation * (kernel - 1) - 1) / stride) + 1,
+ * where with ceil_mode a last window that would start in the end padding is dropped (the
+ * PyTorch and ONNX rule). Padded cells never win a max; average divides by the cells inside the
+ * input, or by the whole window with count_include_pad (end padding added by ceil_mode is never
+ * counted); Lp and RMS take padded cells as 0.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum sv_pool_kind {
+    SV_POOL_MAX = 0,
+    SV_POOL_AVERAGE,
+    SV_POOL_LP, /* (sum |x|^p)^(1/p) */
+    SV_POOL_RMS /* sqrt(mean x^2), the mean taken like average's */
+} sv_pool_kind;
+
+typedef struct sv_pool_params {
+    int spatial_dims; /* 1 or 2 */
+    sv_pool_kind kind;
+    int global; /* 1: one window over the whole spatial extent; kernel, stride, pads ignored */
+    int kernel[2];
+    int stride[2];
+    int dilation[2];
+    int pad_begin[2];
+    int pad_end[2];
+    int ceil_mode;
+    int count_include_pad;
+    float p; /* SV_POOL_LP: the norm's order, > 0 */
+} sv_pool_params;
+
+/* Kernel 2, stride 2, dilation 1, no padding, floor mode, p = 2. */
+SV_API sv_pool_params sv_pool_params_default(int spatial_dims, sv_pool_kind kind);
+SV_API sv_status sv_pool_output_shape(const sv_pool_params *params, int rank,
+                                      const int64_t *x_dims, int64_t *out_dims, sv_message *err);
+/* indices (max pooling only; may be NULL): same shape as y, receives the position of each
+ * maximum within its (n, c) plane as h * W + w, stored exactly as a float (the plane must then
+ * have at most 2^24 elements); ties go to the first position in row-major order. */
+SV_API sv_status sv_pool(sv_context *ctx, const sv_pool_params *params, const sv_tensor *x,
+                         sv_tensor *y, sv_tensor *indices);
+
+/* ---------------------------------------------------------------------------------------------
+ * Softmax and log-softmax along one axis (negative: counted from the end), max-subtracted.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sv_softmax_params {
+    int axis;
+    int log; /* 1: log-softmax */
+} sv_softmax_params;
+
+SV_API sv_status sv_softmax(sv_context *ctx, const sv_softmax_params *params, const sv_tensor *x,
+                            sv_tensor *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * Matrix products (CLBlast on OpenCL devices).
+ * Gemm: Y[M, N] = activation(alpha * op(A) * op(B) + beta * C), op() transposing when asked;
+ * A is [M, K] ([K, M] transposed), B is [K, N] ([N, K] transposed); C may be NULL or any shape
+ * that broadcasts to [M, N] (NumPy rules): [N], [1, N], [M, 1], [M, N], [1].
+ * MatMul: NumPy matmul of operands of rank 1 to 4; batch dimensions broadcast.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sv_gemm_params {
+    float alpha;
+    float beta;
+    int trans_a;
+    int trans_b;
+    sv_activation activation;
+} sv_gemm_params;
+
+/* alpha 1, beta 1, no transposes, no activation. */
+SV_API sv_gemm_params sv_gemm_params_default(void);
+SV_API sv_status sv_gemm_output_shape(const sv_gemm_params *params, const int64_t *a_dims,
+                                      const int64_t *b_dims, int c_rank, const int64_t *c_dims,
+                                      int64_t *out_dims, sv_message *err);
+SV_API sv_status sv_gemm(sv_context *ctx, const sv_gemm_params *params, const sv_tensor *a,
+                         const sv_tensor *b, const sv_tensor *c, sv_tensor *y);
+SV_API sv_status sv_matmul_output_shape(int a_rank, const int64_t *a_dims, int b_rank,
+                                        const int64_t *b_dims, int *out_rank, int64_t *out_dims,
+                                        sv_message *err);
+SV_API sv_status sv_matmul(sv_context *ctx, const sv_tensor *a, const sv_tensor *b, sv_tensor *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * Element-wise operations.
+ * ------------------------------------------------------------------------------------------- */
+/* y = activation(x); y has x's shape. */
+SV_API sv_status sv_activation_apply(sv_context *ctx, const sv_activation *act,
+                                     const sv_tensor *x, sv_tensor *y);
+
+typedef enum sv_binary_op {
+    SV_BINARY_ADD = 0,
+    SV_BINARY_SUB,
+    SV_BINARY_MUL,
+    SV_BINARY_DIV,
+    SV_BINARY_PRELU /* a >= 0 ? a : b * a  (b: the slopes, e.g. [C, 1, 1] per channel) */
+} sv_binary_op;
+
+/* The NumPy broadcast of two shapes (ranks up to SV_MAX_RANK). */
+SV_API sv_status sv_broadcast_shape(int a_rank, const int64_t *a_dims, int b_rank,
+                                    const int64_t *b_dims, int *out_rank, int64_t *out_dims,
+                                    sv_message *err);
+/* y = a (op) b with NumPy broadcasting; y has the broadcast shape. */
+SV_API sv_status sv_binary(sv_context *ctx, sv_binary_op op, const sv_tensor *a,
+                           const sv_tensor *b, sv_tensor *y);
+
+/* y = x (same element count): Identity, and Dropout at inference. */
+SV_API sv_status sv_copy(sv_context *ctx, const sv_tensor *x, sv_tensor *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * Normalisation.
+ * Batch normalisation (inference): y = activation(scale * (x - mean) / sqrt(var + epsilon) +
+ * bias) per channel (axis 1) of x: [N, C, ...]; scale, bias, mean, var: [C].
+ * Local response normalisation across channels (ONNX LRN): y = x / (bias + alpha / size *
+ * sum over c' in [c - floor((size-1)/2), c + ceil((size-1)/2)] of x[c']^2)^beta.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sv_batch_norm_params {
+    float epsilon;
+    sv_activation activation;
+} sv_batch_norm_params;
+
+SV_API sv_status sv_batch_norm(sv_context *ctx, const sv_batch_norm_params *params,
+                               const sv_tensor *x, const sv_tensor *scale, const sv_tensor *bias,
+                               const sv_tensor *mean, const sv_tensor *var, sv_tensor *y);
+
+typedef struct sv_lrn_params {
+    int size; /* odd or even, >= 1 */
+    float alpha;
+    float beta;
+    float bias;
+} sv_lrn_params;
+
+SV_API sv_status sv_lrn(sv_context *ctx, const sv_lrn_params *params, const sv_tensor *x,
+                        sv_tensor *y);
+
+/* ---------------------------------------------------------------------------------------------
+ * Data movement.
+ * ------------------------------------------------------------------------------------------- */
+/* Concatenation of `count` tensors along `axis` (negative: from the end); all other dims equal. */
+SV_API sv_status sv_concat_output_shape(int axis, int count, const int *ranks,
+                                        const int64_t *const *dims, int64_t *out_dims,
+                                        sv_message *err);
+SV_API sv_status sv_concat(sv_context *ctx, int axis, int count, const sv_tensor *const *inputs,
+                           sv_tensor *y);
+
+/* Padding of any axis: out = in + pad_begin + pad_end per axis; negative pads crop. Modes as
+ * for convolution; SV_PAD_CONSTANT fills with `value`. */
+#define SV_PAD_CONSTANT SV_PAD_ZERO
+typedef struct sv_pad_params {
+    sv_pad_mode mode;
+    float value;
+    int64_t pad_begin[SV_MAX_RANK];
+    int64_t pad_end[SV_MAX_RANK];
+} sv_pad_params;
+
+SV_API sv_status sv_pad_output_shape(const sv_pad_params *params, int rank, const int64_t *x_dims,
+                                     int64_t *out_dims, sv_message *err);
+SV_API sv_status sv_pad(sv_context *ctx, const sv_pad_params *params, const sv_tensor *x,
+                        sv_tensor *y);
+
+/* y = x with its axes permuted: y.dims[i] = x.dims[perm[i]]; perm has x's rank. */
+SV_API sv_status sv_transpose(sv_context *ctx, const int *perm, const sv_tensor *x, sv_tensor *y);
+
+/* Resize (ONNX Resize / Upsample). y's shape is the output size. For each axis, the output
+ * coordinate maps to an input coordinate with the scale (scales[i] > 0, else y / x size):
+ *   half_pixel: (o + 0.5) / scale - 0.5     asymmetric: o / scale
+ *   align_corners: o * (in - 1) / (out - 1)  pytorch_half_pixel: half_pixel, 0 when out == 1
+ * Nearest picks the input cell by the rounding rule; linear interpolates the last two axes
+ * (bilinear), the others must keep their size. */
+typedef enum sv_resize_mode { SV_RESIZE_NEAREST = 0, SV_RESIZE_LINEAR } sv_resize_mode;
+typedef enum sv_resize_coordinates {
+    SV_COORD_HALF_PIXEL = 0,
+    SV_COORD_ASYMMETRIC,
+    SV_COORD_ALIGN_CORNERS,
+    SV_COORD_PYTORCH_HALF_PIXEL
+} sv_resize_coordinates;
+typedef enum sv_nearest_rounding {
+    SV_NEAREST_ROUND_PREFER_FLOOR = 0,
+    SV_NEAREST_ROUND_PREFER_CEIL,
+    SV_NEAREST_FLOOR,
+    SV_NEAREST_CEIL
+} sv_nearest_rounding;
+
+typedef struct sv_resize_params {
+    sv_resize_mode mode;
+    sv_resize_coordinates coordinates;
+    sv_nearest_rounding rounding;
+    float scales[SV_MAX_RANK];
+} sv_resize_params;
+
+SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, const sv_tensor *x,
+                           sv_tensor *y);
+
 #ifdef __cplusplus
 }
 #endif

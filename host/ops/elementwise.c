@@ -1,0 +1,2 @@
+/* placeholder for the elementwise op family */
+typedef int sv_placeholder_elementwise_ops;

@@ -1,0 +1,2 @@
+/* placeholder for the normalization op family */
+typedef int sv_placeholder_normalization_ops;

@@ -1,0 +1,2 @@
+/* placeholder for the pool op family */
+typedef int sv_placeholder_pool_ops;

@@ -1,0 +1,2 @@
+/* placeholder for the resize op family */
+typedef int sv_placeholder_resize_ops;

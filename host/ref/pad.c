@@ -1,0 +1,2 @@
+/* placeholder for the pad op family */
+typedef int sv_placeholder_pad_ref;

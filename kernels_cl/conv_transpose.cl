@@ -1,0 +1,1 @@
+/* placeholder for the conv_transpose op family */

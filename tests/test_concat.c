@@ -1,0 +1,4 @@
+/* placeholder for the concat suite */
+int main(void) {
+    return 0;
+}

@@ -1,0 +1,4 @@
+/* placeholder for the elementwise suite */
+int main(void) {
+    return 0;
+}

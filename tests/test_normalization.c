@@ -1,0 +1,4 @@
+/* placeholder for the normalization suite */
+int main(void) {
+    return 0;
+}

@@ -1,0 +1,4 @@
+/* placeholder for the pad suite */
+int main(void) {
+    return 0;
+}

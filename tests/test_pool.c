@@ -1,0 +1,4 @@
+/* placeholder for the pool suite */
+int main(void) {
+    return 0;
+}

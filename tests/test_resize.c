@@ -1,0 +1,4 @@
+/* placeholder for the resize suite */
+int main(void) {
+    return 0;
+}

@@ -1,0 +1,4 @@
+/* placeholder for the transpose suite */
+int main(void) {
+    return 0;
+}
