@@ -22,6 +22,7 @@ struct sv_context {
  * without atomics: a context, and so its tensors, is used by one thread at a time. */
 typedef struct sv_storage {
     long users;
+    int64_t capacity; /* elements */
     cl_mem buffer; /* OpenCL devices */
     float *host;   /* the reference device */
 } sv_storage;
@@ -49,10 +50,18 @@ sv_status sv_fail_message(sv_message *msg, sv_status status, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 /* Records an OpenCL failure: "<what>: <CL_ERROR_NAME> (<code>)". */
 sv_status sv_fail_cl(sv_context *ctx, cl_int code, const char *what);
+/* Puts a formatted prefix in front of the context's last error (what a caller adds to a
+ * callee's message: the file, the layer); returns `status`. */
+sv_status sv_fail_prefix(sv_context *ctx, sv_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Copies a message that a context-free helper wrote into the context's last error. */
 sv_status sv_fail_from_message(sv_context *ctx, sv_status status, const sv_message *msg);
 /* Clears the context's last error at the start of a public call. */
 void sv_clear_error(sv_context *ctx);
+
+/* A tensor of `rank`/`dims` over the first elements of t's storage (which must hold them): how
+ * the planner places activations in shared buffers. */
+sv_status sv_tensor_alias(const sv_tensor *t, int rank, const int64_t *dims, sv_tensor **out);
 
 /* A host view of a reference-device tensor's storage. */
 sv_host_view sv_tensor_host_view(const sv_tensor *t);

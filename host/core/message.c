@@ -12,6 +12,24 @@ sv_status sv_fail(sv_context *ctx, sv_status status, const char *fmt, ...) {
     return status;
 }
 
+sv_status sv_fail_prefix(sv_context *ctx, sv_status status, const char *fmt, ...) {
+    char prefix[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    const size_t room = sizeof ctx->last_error - 1;
+    size_t p = strlen(prefix), n = strlen(ctx->last_error);
+    if (p > room)
+        p = room;
+    if (p + n > room)
+        n = room - p;
+    memmove(ctx->last_error + p, ctx->last_error, n);
+    memcpy(ctx->last_error + 0, prefix, p);
+    ctx->last_error[p + n] = '\0';
+    return status;
+}
+
 sv_status sv_fail_message(sv_message *msg, sv_status status, const char *fmt, ...) {
     if (msg) {
         va_list ap;

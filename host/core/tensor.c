@@ -56,6 +56,7 @@ static sv_status allocate_storage(sv_context *ctx, size_t bytes, sv_storage **ou
     if (!s)
         return sv_fail(ctx, SV_OUT_OF_MEMORY, "tensor: out of host memory");
     s->users = 1;
+    s->capacity = (int64_t)(bytes / sizeof(float));
     if (sv_context_is_ref(ctx)) {
         s->host = malloc(bytes);
         if (!s->host) {
@@ -120,26 +121,37 @@ sv_status sv_tensor_create(sv_context *ctx, int rank, const int64_t *dims, sv_te
     return st;
 }
 
-sv_status sv_tensor_reshape(const sv_tensor *t, int rank, const int64_t *dims, sv_tensor **out) {
+/* A new tensor over t's storage; `exact` demands the same element count (a reshape), otherwise
+ * the storage must merely hold it (an alias). */
+static sv_status view_of(const sv_tensor *t, int rank, const int64_t *dims, int exact,
+                         sv_tensor **out) {
     if (!t)
         return SV_INVALID_ARGUMENT;
     sv_context *ctx = t->ctx;
     sv_clear_error(ctx);
     if (!out)
-        return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_tensor_reshape: NULL output");
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "tensor view: NULL output");
     int64_t count;
     sv_status st = checked_count(ctx, rank, dims, &count);
     if (st != SV_OK)
         return st;
-    if (count != t->count) {
+    if (exact ? count != t->count : count > t->storage->capacity) {
         char from[256], to[256];
         sv_dims_format(from, sizeof from, t->rank, t->dims);
         sv_dims_format(to, sizeof to, rank, dims);
         return sv_fail(ctx, SV_SHAPE_MISMATCH,
                        "cannot reshape %s (%lld elements) to %s (%lld elements)", from,
-                       (long long)t->count, to, (long long)count);
+                       (long long)(exact ? t->count : t->storage->capacity), to, (long long)count);
     }
     return wrap_storage(ctx, t->storage, rank, dims, count, out);
+}
+
+sv_status sv_tensor_reshape(const sv_tensor *t, int rank, const int64_t *dims, sv_tensor **out) {
+    return view_of(t, rank, dims, 1, out);
+}
+
+sv_status sv_tensor_alias(const sv_tensor *t, int rank, const int64_t *dims, sv_tensor **out) {
+    return view_of(t, rank, dims, 0, out);
 }
 
 sv_status sv_tensor_from_host(sv_context *ctx, const sv_host_view *view, sv_tensor **out) {

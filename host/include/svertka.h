@@ -450,6 +450,70 @@ typedef struct sv_resize_params {
 SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, const sv_tensor *x,
                            sv_tensor *y);
 
+/* ---------------------------------------------------------------------------------------------
+ * Models: ONNX files loaded into a plan of steps on a context.
+ * A model belongs to its context: use it from one thread at a time, like the context. Two models
+ * on two contexts may run in two threads at once.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct sv_model sv_model;
+
+typedef struct sv_model_options {
+    int keep_intermediates; /* 1: every layer's output keeps its own buffer (for verification);
+                               0: activations share buffers by liveness */
+} sv_model_options;
+
+/* A graph input or output: name, shape at the planned batch size. */
+typedef struct sv_value_info {
+    const char *name;
+    int rank;
+    int64_t dims[SV_MAX_RANK];
+    int batch_symbolic; /* inputs: dimension 0 is the batch and may be chosen at run time */
+} sv_value_info;
+
+/* One step of the plan, as the layer table shows it. */
+typedef struct sv_layer_info {
+    const char *name;   /* the ONNX node's name */
+    const char *op;     /* "Conv+Relu", "MaxPool", ... (fused ops joined with '+') */
+    char params[160];   /* the op's parameters, e.g. "k3x3 s1 p1/1 g1" */
+    int rank;
+    int64_t dims[SV_MAX_RANK]; /* output shape */
+    int64_t macs;       /* multiply-accumulates (element operations for element-wise ops) */
+} sv_layer_info;
+
+/* Loads an ONNX model (external data files are looked up next to it) and plans it for batch 1
+ * (or the model's fixed batch): every op and attribute is checked and weights are uploaded now.
+ * options may be NULL. */
+SV_API sv_status sv_model_load(sv_context *ctx, const char *path, const sv_model_options *options,
+                               sv_model **out);
+/* The same from memory (no external data). */
+SV_API sv_status sv_model_load_memory(sv_context *ctx, const void *data, size_t size,
+                                      const sv_model_options *options, sv_model **out);
+SV_API void sv_model_release(sv_model *model);
+
+/* Plans for another batch size (a no-op when it is the current one); fails for a model whose
+ * batch is fixed at another size. */
+SV_API sv_status sv_model_set_batch(sv_model *model, int64_t batch);
+SV_API int64_t sv_model_batch(const sv_model *model);
+
+SV_API int sv_model_input_count(const sv_model *model);
+SV_API int sv_model_output_count(const sv_model *model);
+SV_API sv_status sv_model_input(const sv_model *model, int index, sv_value_info *info);
+SV_API sv_status sv_model_output(const sv_model *model, int index, sv_value_info *info);
+
+/* Runs the model at its current batch size. inputs[i] holds graph input i (in declaration
+ * order) with the element count of its shape; outputs[i] receives graph output i. Blocks until
+ * the outputs are on the host. */
+SV_API sv_status sv_model_run(sv_model *model, const float *const *inputs,
+                              float *const *outputs);
+
+SV_API int sv_model_layer_count(const sv_model *model);
+SV_API sv_status sv_model_layer(const sv_model *model, int index, sv_layer_info *info);
+/* Copies layer `index`'s output of the last run (the model must keep intermediates). */
+SV_API sv_status sv_model_layer_output(const sv_model *model, int index, float *host,
+                                       int64_t count);
+/* Bytes of device memory the plan's activation buffers take. */
+SV_API int64_t sv_model_peak_activation_bytes(const sv_model *model);
+
 #ifdef __cplusplus
 }
 #endif

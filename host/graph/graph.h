@@ -1,0 +1,140 @@
+/* The model's graph as loaded from ONNX, and the plan the planner derives from it for one batch
+ * size: the steps the executor enqueues and the values they read and write. */
+#ifndef SV_GRAPH_H
+#define SV_GRAPH_H
+
+#include "core/internal.h"
+#include "graph/hostconst.h"
+#include "onnx/onnx.pb-c.h"
+
+/* ---- the graph as loaded ---- */
+
+typedef struct graph_value {
+    const char *name;       /* owned by the parsed model */
+    hostconst *initializer; /* initializers and Constant outputs known at load, else NULL */
+    int is_input;           /* a graph input the caller feeds */
+    int rank;               /* graph inputs: the declared shape */
+    int64_t dims[SV_MAX_RANK];
+    int batch_symbolic; /* graph inputs: dim 0 is the batch, given at run time */
+} graph_value;
+
+typedef struct graph_node {
+    const Onnx__NodeProto *proto;
+    int *inputs; /* value ids; -1 for an absent optional input ("") */
+    int ninputs;
+    int *outputs; /* value ids; -1 for an unused optional output ("") */
+    int noutputs;
+} graph_node;
+
+typedef struct graph {
+    Onnx__ModelProto *proto;
+    int64_t opset; /* of the default (ai.onnx) domain */
+    graph_value *values;
+    int nvalues;
+    graph_node *nodes; /* topologically ordered */
+    int nnodes;
+    int *inputs; /* graph inputs the caller feeds, in declaration order */
+    int ninputs;
+    int *outputs;
+    int noutputs;
+} graph;
+
+/* Parses and validates an ONNX model (a serialized ModelProto); base_dir resolves external data
+ * files (NULL: none allowed). */
+sv_status graph_load(const void *data, size_t size, const char *base_dir, graph *g,
+                     sv_message *err);
+void graph_free(graph *g);
+/* Converts a TensorProto (an initializer or a Constant's value) to a host constant: float and
+ * double become fp32; the integer types and bool become int64. */
+sv_status graph_tensor_to_const(const Onnx__TensorProto *t, const char *base_dir, hostconst **out,
+                                sv_message *err);
+
+/* ---- the plan for one batch size ---- */
+
+typedef enum step_kind {
+    STEP_CONV,
+    STEP_CONV_TRANSPOSE,
+    STEP_POOL,
+    STEP_SOFTMAX,
+    STEP_GEMM,
+    STEP_MATMUL,
+    STEP_ACTIVATION,
+    STEP_BINARY,
+    STEP_BATCH_NORM,
+    STEP_LRN,
+    STEP_CONCAT,
+    STEP_PAD,
+    STEP_TRANSPOSE,
+    STEP_RESIZE,
+    STEP_COPY,
+    STEP_VIEW /* the output shares the input's storage: no work */
+} step_kind;
+
+typedef struct step {
+    step_kind kind;
+    char op[48];    /* what the layer table shows: "Conv", "Conv+Relu", "MaxPool", ... */
+    char name[128]; /* the ONNX node's name (or its first output's) */
+    union {
+        sv_conv_params conv;
+        sv_conv_transpose_params conv_transpose;
+        sv_pool_params pool;
+        sv_softmax_params softmax;
+        sv_gemm_params gemm;
+        sv_activation activation;
+        sv_binary_op binary;
+        sv_batch_norm_params batch_norm;
+        sv_lrn_params lrn;
+        int axis; /* concat */
+        sv_pad_params pad;
+        int perm[SV_MAX_RANK];
+        sv_resize_params resize;
+    } p;
+    int *inputs; /* plan value ids; -1 for an absent optional operand */
+    int ninputs;
+    int output;
+    int indices;  /* STEP_POOL: the plan value receiving argmax indices, else -1 */
+    int64_t macs; /* multiply-accumulates (or element operations) */
+    int removed;  /* folded into a neighbour by a pass */
+} step;
+
+typedef struct plan_value {
+    int rank;
+    int64_t dims[SV_MAX_RANK];
+    hostconst *constant; /* known on the host (owned unless borrowed from the graph) */
+    int borrowed;        /* constant belongs to the graph */
+    int device;          /* computed on the device (an activation) */
+    int root;            /* for views: the value whose storage it shares; else itself */
+    int producer;        /* step index, or -1 */
+    int last_use;        /* last step reading it (or its views); INT32_MAX for graph outputs */
+    int graph_output;
+    sv_tensor *tensor; /* device tensor once allocated */
+    int owns_tensor;   /* 0 when the tensor is a cached weight owned by the model */
+    int buffer;        /* planner's buffer for activation roots, -1 otherwise */
+} plan_value;
+
+typedef struct plan {
+    int64_t batch;
+    plan_value *values; /* the graph's value ids first, then values the passes add */
+    int nvalues, capacity;
+    step *steps;
+    int nsteps, step_capacity;
+    sv_tensor **buffers;   /* created by the model */
+    int64_t *buffer_sizes; /* in elements */
+    int nbuffers;
+    int64_t peak_activation_bytes;
+} plan;
+
+/* Builds the plan for `batch`: translates every node (folding what is known on the host with
+ * the reference context `host`), then fuses (BatchNorm and Pad into Conv, activations into their
+ * producer) and assigns activation buffers by liveness, unless keep_intermediates asks for every
+ * value to keep its own. Device tensors are not created here. */
+sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_intermediates,
+                     plan *pl, sv_message *err);
+void plan_free(plan *pl);
+/* A new value with no producer (for intermediates the importer and the passes add); -1 when the
+ * plan is full (values are never reallocated, so pointers to them stay valid). */
+int plan_new_value(plan *pl, int rank, const int64_t *dims);
+/* The fusion passes (passes.c). */
+sv_status plan_fuse(plan *pl, sv_message *err);
+
+#endif

@@ -1,0 +1,365 @@
+/* The public model API: load (parse, validate, plan for the first batch size, upload weights),
+ * re-plan for another batch size, run, and describe the layers. */
+#include "graph/executor.h"
+#include "graph/graph.h"
+#include "ops/op_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sv_model {
+    sv_context *ctx;
+    sv_context *host; /* the reference path, for folding constants while planning */
+    graph g;
+    plan pl;
+    int planned;
+    int keep_intermediates;
+    int ran;             /* a run completed since the last plan */
+    sv_tensor **weights; /* per graph value: an initializer's device copy, made once */
+};
+
+/* The device tensor of a constant a step reads: initializers come from (or go into) the
+ * model's weight cache, constants the planner made get a tensor of their own. */
+static sv_status constant_tensor(sv_model *m, int id) {
+    plan_value *v = &m->pl.values[id];
+    if (v->tensor)
+        return SV_OK;
+    const hostconst *c = v->constant;
+    if (c->type != HC_F32)
+        return sv_fail(m->ctx, SV_UNSUPPORTED, "an integer constant feeds a float op");
+    const int64_t one = 1;
+    sv_host_view view = sv_host_view_make(c->f, c->rank ? c->rank : 1, c->rank ? c->dims : &one);
+    const int cached = id < m->g.nvalues && m->g.values[id].initializer == c;
+    if (cached && m->weights[id]) {
+        v->tensor = m->weights[id];
+        return SV_OK;
+    }
+    sv_status st = sv_tensor_from_host(m->ctx, &view, &v->tensor);
+    if (st != SV_OK)
+        return st;
+    if (cached)
+        m->weights[id] = v->tensor;
+    else
+        v->owns_tensor = 1;
+    return SV_OK;
+}
+
+/* Creates the plan's buffers and gives every device value its tensor. */
+static sv_status allocate(sv_model *m) {
+    plan *pl = &m->pl;
+    sv_status st = SV_OK;
+    for (int b = 0; b < pl->nbuffers && st == SV_OK; b++)
+        st = sv_tensor_create(m->ctx, 1, &pl->buffer_sizes[b], &pl->buffers[b]);
+    for (int i = 0; i < pl->nvalues && st == SV_OK; i++) {
+        plan_value *v = &pl->values[i];
+        if (!v->device || v->constant)
+            continue;
+        const plan_value *root = &pl->values[v->root];
+        if (root->buffer < 0)
+            continue; /* a view of a constant has been folded; nothing else lacks a buffer */
+        st = sv_tensor_alias(pl->buffers[root->buffer], v->rank, v->dims, &v->tensor);
+        v->owns_tensor = st == SV_OK;
+    }
+    for (int k = 0; k < pl->nsteps && st == SV_OK; k++)
+        for (int j = 0; j < pl->steps[k].ninputs && st == SV_OK; j++) {
+            int id = pl->steps[k].inputs[j];
+            if (id >= 0 && pl->values[id].constant)
+                st = constant_tensor(m, id);
+        }
+    return st;
+}
+
+static sv_status plan_for(sv_model *m, int64_t batch) {
+    if (m->planned && m->pl.batch == batch)
+        return SV_OK;
+    if (m->planned)
+        plan_free(&m->pl);
+    m->planned = 0;
+    m->ran = 0;
+    sv_message msg;
+    sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &m->pl, &msg);
+    if (st != SV_OK)
+        return sv_fail_from_message(m->ctx, st, &msg);
+    m->planned = 1;
+    st = allocate(m);
+    if (st != SV_OK) {
+        plan_free(&m->pl);
+        m->planned = 0;
+    }
+    return st;
+}
+
+static sv_status load(sv_context *ctx, const void *data, size_t size, const char *base_dir,
+                      const sv_model_options *options, sv_model **out) {
+    sv_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return sv_fail(ctx, SV_OUT_OF_MEMORY, "model: out of host memory");
+    m->ctx = ctx;
+    m->keep_intermediates = options ? options->keep_intermediates : 0;
+    sv_message msg;
+    sv_status st = sv_context_create("ref", &m->host, &msg);
+    if (st == SV_OK)
+        st = graph_load(data, size, base_dir, &m->g, &msg);
+    if (st != SV_OK) {
+        sv_fail_from_message(ctx, st, &msg);
+        sv_model_release(m);
+        return st;
+    }
+    m->weights = calloc((size_t)m->g.nvalues + 1, sizeof *m->weights);
+    if (!m->weights) {
+        sv_model_release(m);
+        return sv_fail(ctx, SV_OUT_OF_MEMORY, "model: out of host memory");
+    }
+    /* the first plan: batch 1, or the batch the inputs fix */
+    int64_t batch = 1;
+    for (int i = 0; i < m->g.ninputs; i++)
+        if (!m->g.values[m->g.inputs[i]].batch_symbolic)
+            batch = m->g.values[m->g.inputs[i]].dims[0];
+    st = plan_for(m, batch);
+    if (st != SV_OK) {
+        char saved[sizeof ctx->last_error];
+        memcpy(saved, ctx->last_error, sizeof saved);
+        sv_model_release(m);
+        memcpy(ctx->last_error, saved, sizeof saved);
+        return st;
+    }
+    *out = m;
+    return SV_OK;
+}
+
+sv_status sv_model_load_memory(sv_context *ctx, const void *data, size_t size,
+                               const sv_model_options *options, sv_model **out) {
+    if (!ctx)
+        return SV_INVALID_ARGUMENT;
+    sv_clear_error(ctx);
+    if (!data || !out)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_model_load_memory: NULL data or output");
+    return load(ctx, data, size, NULL, options, out);
+}
+
+sv_status sv_model_load(sv_context *ctx, const char *path, const sv_model_options *options,
+                        sv_model **out) {
+    if (!ctx)
+        return SV_INVALID_ARGUMENT;
+    sv_clear_error(ctx);
+    if (!path || !out)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_model_load: NULL path or output");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sv_fail(ctx, SV_IO, "cannot open model %s", path);
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return sv_fail(ctx, SV_IO, "cannot read model %s", path);
+    }
+    if (size == 0) {
+        fclose(f);
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "model %s is empty", path);
+    }
+    unsigned char *data = malloc((size_t)size);
+    if (!data) {
+        fclose(f);
+        return sv_fail(ctx, SV_OUT_OF_MEMORY, "model %s: %ld bytes: out of host memory", path,
+                       size);
+    }
+    size_t got = fread(data, 1, (size_t)size, f);
+    fclose(f);
+    if (got != (size_t)size) {
+        free(data);
+        return sv_fail(ctx, SV_IO, "cannot read model %s", path);
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    sv_status st = load(ctx, data, (size_t)size, dir, options, out);
+    free(data);
+    if (st != SV_OK)
+        sv_fail_prefix(ctx, st, "%s: ", path);
+    return st;
+}
+
+void sv_model_release(sv_model *m) {
+    if (!m)
+        return;
+    if (m->planned)
+        plan_free(&m->pl);
+    for (int i = 0; m->weights && i < m->g.nvalues; i++)
+        sv_tensor_release(m->weights[i]);
+    free(m->weights);
+    graph_free(&m->g);
+    sv_context_release(m->host);
+    free(m);
+}
+
+sv_status sv_model_set_batch(sv_model *m, int64_t batch) {
+    if (!m)
+        return SV_INVALID_ARGUMENT;
+    sv_clear_error(m->ctx);
+    return plan_for(m, batch);
+}
+
+int64_t sv_model_batch(const sv_model *m) {
+    return m ? m->pl.batch : 0;
+}
+
+int sv_model_input_count(const sv_model *m) {
+    return m ? m->g.ninputs : 0;
+}
+
+int sv_model_output_count(const sv_model *m) {
+    return m ? m->g.noutputs : 0;
+}
+
+static sv_status describe_value(const sv_model *m, int id, sv_value_info *info) {
+    const plan_value *v = &m->pl.values[id];
+    memset(info, 0, sizeof *info);
+    info->name = m->g.values[id].name;
+    info->rank = v->rank;
+    memcpy(info->dims, v->dims, sizeof info->dims);
+    info->batch_symbolic = m->g.values[id].batch_symbolic;
+    return SV_OK;
+}
+
+sv_status sv_model_input(const sv_model *m, int index, sv_value_info *info) {
+    if (!m || !info || index < 0 || index >= m->g.ninputs)
+        return SV_INVALID_ARGUMENT;
+    return describe_value(m, m->g.inputs[index], info);
+}
+
+sv_status sv_model_output(const sv_model *m, int index, sv_value_info *info) {
+    if (!m || !info || index < 0 || index >= m->g.noutputs)
+        return SV_INVALID_ARGUMENT;
+    return describe_value(m, m->g.outputs[index], info);
+}
+
+sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *outputs) {
+    if (!m)
+        return SV_INVALID_ARGUMENT;
+    sv_context *ctx = m->ctx;
+    sv_clear_error(ctx);
+    if ((!inputs && m->g.ninputs) || !outputs)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_model_run: NULL inputs or outputs");
+    plan *pl = &m->pl;
+    sv_status st = SV_OK;
+    for (int i = 0; i < m->g.ninputs && st == SV_OK; i++) {
+        plan_value *v = &pl->values[m->g.inputs[i]];
+        if (!inputs[i])
+            return sv_fail(ctx, SV_INVALID_ARGUMENT, "input %d ('%s') is NULL", i,
+                           m->g.values[m->g.inputs[i]].name);
+        st = sv_tensor_upload(v->tensor, inputs[i], sv_tensor_count(v->tensor));
+    }
+    sv_tensor *ins[64];
+    for (int k = 0; k < pl->nsteps && st == SV_OK; k++) {
+        const step *s = &pl->steps[k];
+        sv_tensor **in = s->ninputs <= 64 ? ins : calloc((size_t)s->ninputs, sizeof *in);
+        if (!in)
+            return sv_fail(ctx, SV_OUT_OF_MEMORY, "run: out of host memory");
+        for (int j = 0; j < s->ninputs; j++)
+            in[j] = s->inputs[j] >= 0 ? pl->values[s->inputs[j]].tensor : NULL;
+        st = step_run(ctx, s, in, pl->values[s->output].tensor,
+                      s->indices >= 0 ? pl->values[s->indices].tensor : NULL);
+        if (in != ins)
+            free(in);
+        if (st != SV_OK)
+            sv_fail_prefix(ctx, st, "layer %d '%s' (%s): ", k, s->name, s->op);
+    }
+    for (int i = 0; i < m->g.noutputs && st == SV_OK; i++) {
+        const plan_value *v = &pl->values[m->g.outputs[i]];
+        if (!outputs[i])
+            return sv_fail(ctx, SV_INVALID_ARGUMENT, "output %d is NULL", i);
+        if (v->constant) {
+            for (int64_t k = 0; k < v->constant->count; k++)
+                outputs[i][k] = (float)hc_get(v->constant, k);
+            continue;
+        }
+        st = sv_tensor_download(v->tensor, outputs[i], sv_tensor_count(v->tensor));
+    }
+    m->ran = st == SV_OK;
+    return st;
+}
+
+int sv_model_layer_count(const sv_model *m) {
+    return m ? m->pl.nsteps : 0;
+}
+
+static void describe_params(const step *s, char *buf, size_t size) {
+    buf[0] = '\0';
+    switch (s->kind) {
+    case STEP_CONV: {
+        const sv_conv_params *p = &s->p.conv;
+        if (p->spatial_dims == 2)
+            snprintf(buf, size, "s%d,%d d%d,%d p%d,%d/%d,%d g%d%s%s", p->stride[0], p->stride[1],
+                     p->dilation[0], p->dilation[1], p->pad_begin[0], p->pad_begin[1],
+                     p->pad_end[0], p->pad_end[1], p->groups, p->pad_mode ? " " : "",
+                     p->pad_mode ? sv_pad_mode_name(p->pad_mode) : "");
+        else
+            snprintf(buf, size, "s%d d%d p%d/%d g%d%s%s", p->stride[0], p->dilation[0],
+                     p->pad_begin[0], p->pad_end[0], p->groups, p->pad_mode ? " " : "",
+                     p->pad_mode ? sv_pad_mode_name(p->pad_mode) : "");
+        break;
+    }
+    case STEP_CONV_TRANSPOSE: {
+        const sv_conv_transpose_params *p = &s->p.conv_transpose;
+        snprintf(buf, size, "s%d d%d p%d/%d op%d g%d", p->stride[0], p->dilation[0],
+                 p->pad_begin[0], p->pad_end[0], p->output_padding[0], p->groups);
+        break;
+    }
+    case STEP_POOL: {
+        const sv_pool_params *p = &s->p.pool;
+        if (p->global)
+            snprintf(buf, size, "global");
+        else
+            snprintf(buf, size, "k%d%s%d s%d p%d/%d%s", p->kernel[0],
+                     p->spatial_dims == 2 ? "x" : "", p->spatial_dims == 2 ? p->kernel[1] : 0,
+                     p->stride[0], p->pad_begin[0], p->pad_end[0], p->ceil_mode ? " ceil" : "");
+        break;
+    }
+    case STEP_SOFTMAX: snprintf(buf, size, "axis %d", s->p.softmax.axis); break;
+    case STEP_GEMM:
+        snprintf(buf, size, "alpha %g beta %g%s%s", (double)s->p.gemm.alpha, (double)s->p.gemm.beta,
+                 s->p.gemm.trans_a ? " A'" : "", s->p.gemm.trans_b ? " B'" : "");
+        break;
+    case STEP_CONCAT: snprintf(buf, size, "axis %d", s->p.axis); break;
+    case STEP_LRN: snprintf(buf, size, "size %d", s->p.lrn.size); break;
+    default: break;
+    }
+}
+
+sv_status sv_model_layer(const sv_model *m, int index, sv_layer_info *info) {
+    if (!m || !info || index < 0 || index >= m->pl.nsteps)
+        return SV_INVALID_ARGUMENT;
+    const step *s = &m->pl.steps[index];
+    const plan_value *v = &m->pl.values[s->output];
+    memset(info, 0, sizeof *info);
+    info->name = s->name;
+    info->op = s->op;
+    describe_params(s, info->params, sizeof info->params);
+    info->rank = v->rank;
+    memcpy(info->dims, v->dims, sizeof info->dims);
+    info->macs = s->macs;
+    return SV_OK;
+}
+
+sv_status sv_model_layer_output(const sv_model *m, int index, float *host, int64_t count) {
+    if (!m || index < 0 || index >= m->pl.nsteps)
+        return SV_INVALID_ARGUMENT;
+    sv_clear_error(m->ctx);
+    if (!m->keep_intermediates)
+        return sv_fail(m->ctx, SV_INVALID_ARGUMENT,
+                       "layer outputs are kept only when the model is loaded with "
+                       "keep_intermediates");
+    if (!m->ran)
+        return sv_fail(m->ctx, SV_INVALID_ARGUMENT, "the model has not run since it was planned");
+    return sv_tensor_download(m->pl.values[m->pl.steps[index].output].tensor, host, count);
+}
+
+int64_t sv_model_peak_activation_bytes(const sv_model *m) {
+    return m ? m->pl.peak_activation_bytes : 0;
+}
