@@ -112,13 +112,25 @@ static sv_status transpose_cl(sv_context *ctx, const int *perm, const sv_tensor 
             moved = i;
     }
     enum { TILE = 32, TILE_ROWS = 8 }; /* as in transpose.cl */
-    const int tiled =
-        moved != SV_MAX_RANK - 1 && ctx->device.max_work_group_size >= TILE * TILE_ROWS;
-    const char *name = tiled ? "transpose_tiled" : "transpose_gather";
+    int tiled = 0;
     cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "transpose", "", name, &kernel);
-    if (st != SV_OK)
-        return st;
+    sv_status st;
+    if (moved != SV_MAX_RANK - 1) {
+        st = sv_program_kernel(ctx, "transpose", "", "transpose_tiled", &kernel);
+        if (st != SV_OK)
+            return st;
+        /* the tiled kernel needs its whole work-group; a device that cannot run it gathers */
+        size_t group = 0;
+        tiled = clGetKernelWorkGroupInfo(kernel, ctx->cl_device, CL_KERNEL_WORK_GROUP_SIZE,
+                                         sizeof group, &group, NULL) == CL_SUCCESS &&
+                group >= TILE * TILE_ROWS;
+    }
+    const char *name = tiled ? "transpose_tiled" : "transpose_gather";
+    if (!tiled) {
+        st = sv_program_kernel(ctx, "transpose", "", name, &kernel);
+        if (st != SV_OK)
+            return st;
+    }
     sv_kernel_args args = {kernel, 0, CL_SUCCESS};
     sv_arg_mem(&args, x->buffer);
     sv_arg_mem(&args, y->buffer);
