@@ -294,7 +294,11 @@ START_TEST(test_invalid_call_reports_through_context) {
         TEST_ASSERT_STATUS(sv_concat(ctx, 1, 2, a_null, y), SV_INVALID_ARGUMENT, ctx);
         ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "input 1 is NULL"));
         TEST_ASSERT_STATUS(sv_concat(ctx, 1, 2, ab, NULL), SV_INVALID_ARGUMENT, ctx);
+        ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "output tensor is NULL"));
+        TEST_ASSERT_STATUS(sv_concat(ctx, 1, 1, ab, foreign), SV_WRONG_CONTEXT, ctx);
+        ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "output was created on another context"));
         TEST_ASSERT_STATUS(sv_concat(ctx, 1, 2, a_foreign, y), SV_WRONG_CONTEXT, ctx);
+        ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "input 1 was created on another context"));
         TEST_ASSERT_STATUS(sv_concat(ctx, 5, 2, ab, y), SV_INVALID_ARGUMENT, ctx);
         ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "axis 5 is outside"));
         TEST_ASSERT_STATUS(sv_concat(ctx, 0, 1, (const sv_tensor *[]){alias}, a),

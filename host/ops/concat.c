@@ -131,9 +131,10 @@ sv_status sv_concat(sv_context *ctx, int axis, int count, const sv_tensor *const
             return sv_fail(ctx, SV_WRONG_CONTEXT, "concat: input %d was created on another context",
                            k);
     }
-    sv_status st = sv_check_tensors(ctx, "concat", 1, (const sv_tensor *[]){y}, 0);
-    if (st != SV_OK)
-        return st;
+    if (!y)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "concat: the output tensor is NULL");
+    if (y->ctx != ctx)
+        return sv_fail(ctx, SV_WRONG_CONTEXT, "concat: the output was created on another context");
     for (int k = 0; k < count; k++)
         if (inputs[k]->storage == y->storage)
             return sv_fail(ctx, SV_INVALID_ARGUMENT,
@@ -151,7 +152,7 @@ sv_status sv_concat(sv_context *ctx, int axis, int count, const sv_tensor *const
     }
     sv_message msg;
     int64_t out_dims[SV_MAX_RANK];
-    st = sv_concat_output_shape(axis, count, ranks, dims, out_dims, &msg);
+    sv_status st = sv_concat_output_shape(axis, count, ranks, dims, out_dims, &msg);
     free(ranks);
     free(dims);
     if (st != SV_OK)
