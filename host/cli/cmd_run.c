@@ -158,6 +158,8 @@ static void print_top(const float *y, const sv_value_info *v, long k, char **lab
             for (int64_t c = 0; c < classes; c++)
                 if (!taken[c] && (best < 0 || row[c] > row[best]))
                     best = c;
+            if (best < 0)
+                break;
             taken[best] = 1;
             printf("  %2ld. class %-5lld %12.6f  %s\n", r + 1, (long long)best, (double)row[best],
                    best < nlabels ? labels[best] : "");

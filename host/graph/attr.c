@@ -59,7 +59,8 @@ int attr_floats(const Onnx__NodeProto *node, const char *name, float *out, int m
 sv_status attr_check_known(const Onnx__NodeProto *node, const char *const *known, sv_message *err) {
     for (size_t k = 0; k < node->n_attribute; k++) {
         const char *name = node->attribute[k]->name ? node->attribute[k]->name : "";
-        int ok = 0;
+        /* consumed_inputs (opsets 1 to 5) only marked inputs an op could overwrite */
+        int ok = strcmp(name, "consumed_inputs") == 0;
         for (const char *const *kn = known; *kn && !ok; kn++)
             ok = strcmp(*kn, name) == 0;
         if (!ok)

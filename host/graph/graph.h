@@ -124,7 +124,7 @@ typedef struct plan {
     int64_t peak_activation_bytes;
 } plan;
 
-/* Builds the plan for `batch`: translates every node (folding what is known on the host with
+/* Builds the plan for `batch` (the size of every graph input's symbolic dimension 0): translates every node (folding what is known on the host with
  * the reference context `host`), then fuses (BatchNorm and Pad into Conv, activations into their
  * producer) and assigns activation buffers by liveness, unless keep_intermediates asks for every
  * value to keep its own. Device tensors are not created here. */

@@ -357,7 +357,9 @@ static sv_status import_pool(importer *im) {
 
 /* ---- Gemm and MatMul ---- */
 
-static const char *const gemm_attributes[] = {"alpha", "beta", "transA", "transB", NULL};
+/* broadcast: opsets before 7 asked for C's broadcasting explicitly */
+static const char *const gemm_attributes[] = {"alpha",  "beta",   "broadcast",
+                                              "transA", "transB", NULL};
 
 static sv_status import_gemm(importer *im) {
     const Onnx__NodeProto *n = im->node->proto;
@@ -527,6 +529,38 @@ static sv_status fold_integer_binary(importer *im, const hostconst *a, const hos
     return im_set_const(im, 0, c);
 }
 
+/* Before opset 7, Add, Sub, Mul and Div broadcast only when asked (broadcast = 1), aligning B
+ * with A's dimensions from `axis` on (by default, A's last dimensions); PRelu took one slope per
+ * channel as a vector. Either way B becomes a view with A's rank, which NumPy rules then
+ * broadcast. */
+static sv_status legacy_broadcast(importer *im, const plan_value *a, const plan_value *b,
+                                  int *b_id) {
+    const Onnx__NodeProto *n = im->node->proto;
+    int64_t axis;
+    if (strcmp(n->op_type, "PRelu") == 0) {
+        if (b->rank != 1 || a->rank < 2 || b->dims[0] != a->dims[1] || b->dims[0] == 1)
+            return SV_OK;
+        axis = 1;
+    } else {
+        if (!attr_int(n, "broadcast", 0))
+            return SV_OK;
+        axis = attr_int(n, "axis", a->rank - b->rank);
+    }
+    if (axis < 0 || axis + b->rank > a->rank)
+        return im_fail(im, SV_SHAPE_MISMATCH, "B of rank %d does not fit A of rank %d at axis %lld",
+                       b->rank, a->rank, (long long)axis);
+    int64_t dims[SV_MAX_RANK];
+    for (int i = 0; i < a->rank; i++)
+        dims[i] = i >= axis && i < axis + b->rank ? b->dims[i - axis] : 1;
+    int id = im_new_value(im, a->rank, dims);
+    if (id < 0)
+        return im_fail(im, SV_OUT_OF_MEMORY, "too many intermediate values");
+    sv_status st = im_view(im, *b_id, id, a->rank, dims);
+    if (st == SV_OK)
+        *b_id = id;
+    return st;
+}
+
 static sv_status import_binary(importer *im) {
     const char *op = im->node->proto->op_type;
     plan_value *a = NULL, *b = NULL;
@@ -535,6 +569,10 @@ static sv_status import_binary(importer *im) {
         st = im_require(im, 1, &b);
     if (st != SV_OK)
         return st;
+    int b_id = im_input_id(im, 1);
+    if (im->g->opset < 7 && (st = legacy_broadcast(im, a, b, &b_id)) != SV_OK)
+        return st;
+    b = &im->pl->values[b_id];
     if (a->constant && b->constant && (a->constant->type == HC_I64 || b->constant->type == HC_I64))
         return fold_integer_binary(im, a->constant, b->constant, op);
     sv_binary_op kind = strcmp(op, "Add") == 0   ? SV_BINARY_ADD
@@ -553,7 +591,7 @@ static sv_status import_binary(importer *im) {
     if (kind == SV_BINARY_PRELU &&
         (rank != a->rank || hc_product(rank, out) != hc_product(a->rank, a->dims)))
         return im_fail(im, SV_SHAPE_MISMATCH, "the slope must broadcast to the input's shape");
-    const int inputs[2] = {im_input_id(im, 0), im_input_id(im, 1)};
+    const int inputs[2] = {im_input_id(im, 0), b_id};
     step *s = im_add_step(im, STEP_BINARY, op, inputs, 2, im_output_id(im, 0), rank, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
@@ -564,14 +602,16 @@ static sv_status import_binary(importer *im) {
 
 /* ---- normalisation ---- */
 
-static const char *const batch_norm_attributes[] = {"epsilon", "momentum", "spatial",
-                                                    "training_mode", NULL};
+static const char *const legacy_broadcast_attributes[] = {"axis", "broadcast", NULL};
+static const char *const batch_norm_attributes[] = {"epsilon", "is_test",       "momentum",
+                                                    "spatial", "training_mode", NULL};
 static const char *const lrn_attributes[] = {"alpha", "beta", "bias", "size", NULL};
 
 static sv_status import_batch_norm(importer *im) {
     const Onnx__NodeProto *n = im->node->proto;
-    if (attr_int(n, "training_mode", 0) != 0)
-        return im_fail(im, SV_UNSUPPORTED, "training_mode 1 (only inference is supported)");
+    if (attr_int(n, "training_mode", 0) != 0 ||
+        (attr_find(n, "is_test") && !attr_int(n, "is_test", 0)))
+        return im_fail(im, SV_UNSUPPORTED, "training mode (only inference is supported)");
     if (attr_int(n, "spatial", 1) != 1)
         return im_fail(im, SV_UNSUPPORTED, "spatial 0 (per-activation statistics)");
     sv_status st = im_unused_outputs_from(im, 1);
@@ -692,10 +732,10 @@ const import_entry import_nn_table[] = {
     {"Elu", import_activation, alpha_attributes},
     {"HardSigmoid", import_activation, hard_sigmoid_attributes},
     {"Clip", import_activation, clip_attributes},
-    {"Add", import_binary, no_attributes},
-    {"Sub", import_binary, no_attributes},
-    {"Mul", import_binary, no_attributes},
-    {"Div", import_binary, no_attributes},
+    {"Add", import_binary, legacy_broadcast_attributes},
+    {"Sub", import_binary, legacy_broadcast_attributes},
+    {"Mul", import_binary, legacy_broadcast_attributes},
+    {"Div", import_binary, legacy_broadcast_attributes},
     {"PRelu", import_binary, no_attributes},
     {"BatchNormalization", import_batch_norm, batch_norm_attributes},
     {"LRN", import_lrn, lrn_attributes},

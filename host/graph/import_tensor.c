@@ -30,7 +30,7 @@ static int const_ints(const hostconst *c, int64_t *out, int max) {
 static const char *const no_attributes[] = {NULL};
 static const char *const axis_attributes[] = {"axis", NULL};
 static const char *const axes_attributes[] = {"axes", NULL};
-static const char *const reshape_attributes[] = {"allowzero", NULL};
+static const char *const reshape_attributes[] = {"allowzero", "shape", NULL};
 static const char *const dropout_attributes[] = {"ratio", "seed", "is_test", NULL};
 
 static sv_status import_identity(importer *im) {
@@ -40,9 +40,11 @@ static sv_status import_identity(importer *im) {
         return st;
     const char *op = im->node->proto->op_type;
     if (strcmp(op, "Dropout") == 0) {
-        /* inference: the identity; a mask output or training mode is not supported */
-        if ((st = im_unused_outputs_from(im, 1)) != SV_OK)
+        /* inference: the identity, and a mask (if asked for) of all ones */
+        if ((st = im_unused_outputs_from(im, 2)) != SV_OK)
             return st;
+        if (attr_find(im->node->proto, "is_test") && !attr_int(im->node->proto, "is_test", 0))
+            return im_fail(im, SV_UNSUPPORTED, "training mode (is_test 0)");
         if (im_input(im, 2)) {
             const hostconst *training = NULL;
             if ((st = im_require_const(im, 2, &training)) != SV_OK)
@@ -53,6 +55,13 @@ static sv_status import_identity(importer *im) {
     }
     int64_t dims[SV_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
+    if (im_output_id(im, 1) >= 0) {
+        hostconst *mask = hc_new(HC_I64, x->rank, dims);
+        for (int64_t k = 0; mask && k < mask->count; k++)
+            mask->i[k] = 1;
+        if ((st = im_set_const(im, 1, mask)) != SV_OK)
+            return st;
+    }
     return im_view(im, im_input_id(im, 0), im_output_id(im, 0), x->rank, dims);
 }
 
@@ -76,12 +85,14 @@ static sv_status import_reshape(importer *im) {
     plan_value *x = NULL;
     const hostconst *shape = NULL;
     sv_status st = im_require(im, 0, &x);
-    if (st == SV_OK)
+    if (st == SV_OK && im->g->opset >= 5)
         st = im_require_const(im, 1, &shape);
     if (st != SV_OK)
         return st;
     int64_t dims[SV_MAX_RANK];
-    int rank = const_ints(shape, dims, SV_MAX_RANK);
+    /* before opset 5 the target shape was an attribute */
+    int rank = shape ? const_ints(shape, dims, SV_MAX_RANK)
+                     : attr_ints(im->node->proto, "shape", dims, SV_MAX_RANK);
     if (rank < 0)
         return im_fail(im, SV_UNSUPPORTED, "target shape of more than %d dimensions", SV_MAX_RANK);
     const int allow_zero = attr_int(im->node->proto, "allowzero", 0) != 0;
@@ -206,7 +217,9 @@ static sv_status import_concat(importer *im) {
     if (st != SV_OK)
         return st;
     const int rank = first->rank ? first->rank : 1;
-    int axis = im_axis(im, attr_int(im->node->proto, "axis", 0), rank, "axis");
+    /* axis was optional, 1 by default, before opset 4 */
+    int axis =
+        im_axis(im, attr_int(im->node->proto, "axis", im->g->opset < 4 ? 1 : 0), rank, "axis");
     if (axis < 0)
         return SV_INVALID_ARGUMENT;
     int all_const = 1, any_int = 0;

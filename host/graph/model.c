@@ -111,12 +111,7 @@ static sv_status load(sv_context *ctx, const void *data, size_t size, const char
         sv_model_release(m);
         return sv_fail(ctx, SV_OUT_OF_MEMORY, "model: out of host memory");
     }
-    /* the first plan: batch 1, or the batch the inputs fix */
-    int64_t batch = 1;
-    for (int i = 0; i < m->g.ninputs; i++)
-        if (!m->g.values[m->g.inputs[i]].batch_symbolic)
-            batch = m->g.values[m->g.inputs[i]].dims[0];
-    st = plan_for(m, batch);
+    st = plan_for(m, 1);
     if (st != SV_OK) {
         char saved[sizeof ctx->last_error];
         memcpy(saved, ctx->last_error, sizeof saved);
@@ -198,10 +193,22 @@ void sv_model_release(sv_model *m) {
     free(m);
 }
 
+static int has_symbolic_batch(const sv_model *m) {
+    for (int i = 0; i < m->g.ninputs; i++)
+        if (m->g.values[m->g.inputs[i]].batch_symbolic)
+            return 1;
+    return 0;
+}
+
 sv_status sv_model_set_batch(sv_model *m, int64_t batch) {
     if (!m)
         return SV_INVALID_ARGUMENT;
     sv_clear_error(m->ctx);
+    if (batch != m->pl.batch && !has_symbolic_batch(m))
+        return sv_fail(m->ctx, SV_SHAPE_MISMATCH,
+                       "the model's inputs have fixed shapes: no batch size can be chosen (batch "
+                       "%lld requested)",
+                       (long long)batch);
     return plan_for(m, batch);
 }
 

@@ -241,6 +241,12 @@ static sv_status describe_input(const Onnx__ValueInfoProto *vi, graph_value *v, 
                    d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
             v->dims[k] = 1;
             v->batch_symbolic = 1;
+        } else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                   d->dim_value == 0) {
+            return sv_fail_message(err, SV_UNSUPPORTED,
+                                   "graph input '%s': dimension %d is 0 (empty tensors are not "
+                                   "supported)",
+                                   vi->name, k);
         } else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
             return sv_fail_message(err, SV_INVALID_ARGUMENT,
                                    "graph input '%s': dimension %d is %lld, outside 1..%d",
@@ -379,11 +385,9 @@ sv_status graph_load(const void *data, size_t size, const char *base_dir, graph 
     }
     if (g->opset < 0)
         g->opset = g->proto->n_opset_import == 0 ? 1 : -1;
-    if (g->opset < 7)
+    if (g->opset < 1)
         return sv_fail_message(err, SV_UNSUPPORTED,
-                               "ONNX opset %lld of the default domain: opsets 7 and later are "
-                               "supported",
-                               (long long)g->opset);
+                               "the model imports no opset of the default ONNX domain");
     int capacity = 0;
     sv_status st = SV_OK;
     for (size_t k = 0; k < gp->n_initializer && st == SV_OK; k++) {

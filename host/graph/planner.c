@@ -44,14 +44,10 @@ static sv_status init_values(const graph *g, int64_t batch, plan *pl, sv_message
             v->rank = gv->initializer->rank;
             memcpy(v->dims, gv->initializer->dims, sizeof v->dims);
         } else if (gv->is_input) {
-            if (!gv->batch_symbolic && batch != gv->dims[0])
-                return sv_fail_message(err, SV_SHAPE_MISMATCH,
-                                       "input '%s' has a fixed batch of %lld; batch %lld "
-                                       "requested",
-                                       gv->name, (long long)gv->dims[0], (long long)batch);
             v->rank = gv->rank;
             memcpy(v->dims, gv->dims, sizeof v->dims);
-            v->dims[0] = batch;
+            if (gv->batch_symbolic)
+                v->dims[0] = batch;
             v->device = 1;
         }
     }

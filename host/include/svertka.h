@@ -480,9 +480,9 @@ typedef struct sv_layer_info {
     int64_t macs;       /* multiply-accumulates (element operations for element-wise ops) */
 } sv_layer_info;
 
-/* Loads an ONNX model (external data files are looked up next to it) and plans it for batch 1
- * (or the model's fixed batch): every op and attribute is checked and weights are uploaded now.
- * options may be NULL. */
+/* Loads an ONNX model (external data files are looked up next to it) and plans it for batch 1:
+ * the batch is the size of every input's symbolic dimension 0; inputs with fixed shapes keep
+ * them. Every op and attribute is checked and weights are uploaded now. options may be NULL. */
 SV_API sv_status sv_model_load(sv_context *ctx, const char *path, const sv_model_options *options,
                                sv_model **out);
 /* The same from memory (no external data). */
@@ -490,8 +490,8 @@ SV_API sv_status sv_model_load_memory(sv_context *ctx, const void *data, size_t 
                                       const sv_model_options *options, sv_model **out);
 SV_API void sv_model_release(sv_model *model);
 
-/* Plans for another batch size (a no-op when it is the current one); fails for a model whose
- * batch is fixed at another size. */
+/* Plans for another batch size (a no-op when it is the current one); fails for a model none of
+ * whose inputs has a symbolic batch dimension. */
 SV_API sv_status sv_model_set_batch(sv_model *model, int64_t batch);
 SV_API int64_t sv_model_batch(const sv_model *model);
 
