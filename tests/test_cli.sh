@@ -3,6 +3,11 @@
 # and a one-line "svertka: error: ..." on stderr for every error.
 set -u
 svertka=$1
+src=$2
+models=$src/tests/data/models
+bad=$src/tests/data/bad
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 failures=0
 passes=0
 
@@ -23,6 +28,16 @@ expect() {
   fi
 }
 
+# expect_file PATH WHAT: PATH exists and is not empty
+expect_file() {
+  if [[ -s $1 ]]; then
+    passes=$((passes + 1))
+  else
+    echo "FAIL: $2 wrote no $1"
+    failures=$((failures + 1))
+  fi
+}
+
 expect 2 "usage: svertka" -- 
 expect 2 "svertka: error: unknown command 'frobnicate'" -- frobnicate
 expect 0 "usage: svertka" -- --help
@@ -40,14 +55,50 @@ expect 1 "svertka: error: no OpenCL device matches 'no-such-device'" -- demo --d
 expect 1 "svertka: error: malformed device spec" -- demo --device cl:x
 out_dir=$(mktemp -d)
 expect 0 "wrote 15 PGM images" -- demo --size 8 --device ref --output-dir "$out_dir"
-if [[ -s $out_dir/edges-r.pgm ]]; then
-  passes=$((passes + 1))
-else
-  echo "FAIL: demo --output-dir wrote no edges-r.pgm"
-  failures=$((failures + 1))
-fi
+expect_file "$out_dir/edges-r.pgm" "demo --output-dir"
 rm -rf "$out_dir"
 expect 1 "svertka: error: cannot write /nonexistent-dir/" -- demo --size 8 --device ref --output-dir /nonexistent-dir
+
+# models: info, run, verify
+expect 0 "Conv+Relu" -- info "$models/lenet_digits.onnx"
+expect 0 "multiply-accumulates: 97192 per batch" -- info "$models/lenet_digits.onnx"
+expect 0 "planned peak activation memory" -- info "$models/segnet.onnx" --batch 2
+expect 2 "svertka: error: info: a model file is required" -- info
+expect 0 "batch 540" -- run "$models/lenet_digits.onnx" --input "$models/lenet_digits_test_x.npy" \
+  --output "$tmp/logits.npy"
+expect_file "$tmp/logits.npy" "run --output"
+expect 0 "sample 1:" -- run "$models/seq1d.onnx" --input "$models/seq1d_input.npy" --top 3 --device ref
+printf 'zero\none\ntwo\nthree\nfour\nfive\n' > "$tmp/labels.txt"
+expect 0 "  1. class" -- run "$models/seq1d.onnx" --input "$models/seq1d_input.npy" --top 2 \
+  --labels "$tmp/labels.txt"
+expect 0 "verify: all 11 layers within" -- verify "$models/segnet.onnx" --batch 2 --seed 7
+expect 0 "verify: all 8 layers within" -- verify "$models/lenet_digits.onnx" --device ref --batch 3
+expect 2 "svertka: error: the model has 1 input, 0 --input given" -- run "$models/seq1d.onnx"
+expect 2 "svertka: error: --labels goes with --top K" -- run "$models/seq1d.onnx" --input x.npy --labels l
+expect 2 "svertka: error: run: unknown option '--bogus'" -- run "$models/seq1d.onnx" --bogus 1
+
+# bad files: a clear one-line error and exit 1, never a crash
+head -c 300 "$models/lenet_digits.onnx" > "$tmp/truncated.onnx"
+expect 1 "not an ONNX model: the 300 bytes do not parse" -- info "$tmp/truncated.onnx"
+head -c 4096 /dev/urandom > "$tmp/random.onnx"
+expect 1 "svertka: error: $tmp/random.onnx: " -- info "$tmp/random.onnx"
+: > "$tmp/empty.onnx"
+expect 1 "is empty" -- info "$tmp/empty.onnx"
+expect 1 "cannot open model" -- info "$tmp/missing.onnx"
+expect 1 "reads tensor 'w', which no node, input or initializer provides" -- info "$bad/missing_initializer.onnx"
+expect 1 "op 'FooBar' is not supported" -- info "$bad/unknown_op.onnx"
+expect 1 "attribute 'flavour' is not supported" -- info "$bad/unknown_attribute.onnx"
+expect 1 "the graph has a cycle through node" -- info "$bad/cyclic.onnx"
+expect 1 "has data type int64; only float inputs are supported" -- info "$bad/int64_input.onnx"
+expect 1 "dimension 1 is 1099511627776, outside 1..2147483647" -- info "$bad/huge_dims.onnx"
+expect 1 "tensor 'w' has 9 values, its shape needs 18" -- info "$bad/short_initializer.onnx"
+expect 1 "weight has 2 input channels per group" -- info "$bad/channel_mismatch.onnx"
+expect 1 "unsupported dtype '<i4'" -- run "$models/lenet_digits.onnx" --input "$bad/int32.npy"
+expect 1 "seq1d_input.npy has shape [2, 4, 64]; input 'input' needs [2, 1, 16, 16]" -- \
+  run "$models/lenet_digits.onnx" --input "$models/seq1d_input.npy"
+expect 1 "missing.npy: cannot open: No such file or directory" -- run "$models/lenet_digits.onnx" --input "$tmp/missing.npy"
+expect 1 "cannot read labels" -- run "$models/seq1d.onnx" --input "$models/seq1d_input.npy" \
+  --top 1 --labels "$tmp/missing.txt"
 
 echo "cli: $passes passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -66,7 +66,7 @@ sv_status attr_check_known(const Onnx__NodeProto *node, const char *const *known
         if (!ok)
             return sv_fail_message(err, SV_UNSUPPORTED,
                                    "node '%s' (%s): attribute '%s' is not supported",
-                                   node->name ? node->name : "", node->op_type, name);
+                                   graph_node_label(node), node->op_type, name);
     }
     return SV_OK;
 }

@@ -44,6 +44,8 @@ typedef struct graph {
 sv_status graph_load(const void *data, size_t size, const char *base_dir, graph *g,
                      sv_message *err);
 void graph_free(graph *g);
+/* A node's name for messages: its name, else its first output's, else "(unnamed)". */
+const char *graph_node_label(const Onnx__NodeProto *node);
 /* Converts a TensorProto (an initializer or a Constant's value) to a host constant: float and
  * double become fp32; the integer types and bool become int64. */
 sv_status graph_tensor_to_const(const Onnx__TensorProto *t, const char *base_dir, hostconst **out,

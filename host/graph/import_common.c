@@ -13,8 +13,8 @@ sv_status im_fail(importer *im, sv_status status, const char *fmt, ...) {
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     const Onnx__NodeProto *n = im->node->proto;
-    return sv_fail_message(im->err, status, "node '%s' (%s): %s", n->name ? n->name : "",
-                           n->op_type, text);
+    return sv_fail_message(im->err, status, "node '%s' (%s): %s", graph_node_label(n), n->op_type,
+                           text);
 }
 
 int im_input_count(const importer *im) {
@@ -116,8 +116,7 @@ step *im_add_step(importer *im, step_kind kind, const char *op, const int *input
     s->indices = -1;
     snprintf(s->op, sizeof s->op, "%s", op);
     const Onnx__NodeProto *n = im->node->proto;
-    const char *name = n->name && *n->name ? n->name : n->n_output ? n->output[0] : "";
-    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->name, sizeof s->name, "%s", graph_node_label(n));
     plan_value *out = &pl->values[output];
     out->rank = rank;
     memcpy(out->dims, dims, (size_t)rank * sizeof *dims);

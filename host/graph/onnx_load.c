@@ -11,6 +11,14 @@
 
 enum { MAX_VALUES = 1 << 22, MAX_EXTERNAL_PATH = 4096 };
 
+const char *graph_node_label(const Onnx__NodeProto *node) {
+    if (node->name && *node->name)
+        return node->name;
+    if (node->n_output && node->output[0] && *node->output[0])
+        return node->output[0];
+    return "(unnamed)";
+}
+
 static int find_value(const graph *g, const char *name) {
     for (int i = 0; i < g->nvalues; i++)
         if (strcmp(g->values[i].name, name) == 0)
@@ -282,7 +290,7 @@ static sv_status sort_nodes(graph *g, sv_message *err) {
             if (producer[v] >= 0 || g->values[v].initializer || g->values[v].is_input) {
                 st = sv_fail_message(err, SV_INVALID_ARGUMENT,
                                      "tensor '%s' is produced twice (node '%s')", g->values[v].name,
-                                     g->nodes[n].proto->name);
+                                     graph_node_label(g->nodes[n].proto));
                 goto out;
             }
             producer[v] = n;
@@ -296,7 +304,7 @@ static sv_status sort_nodes(graph *g, sv_message *err) {
                 st = sv_fail_message(err, SV_INVALID_ARGUMENT,
                                      "node '%s' (%s) reads tensor '%s', which no node, input or "
                                      "initializer provides",
-                                     g->nodes[n].proto->name, g->nodes[n].proto->op_type,
+                                     graph_node_label(g->nodes[n].proto), g->nodes[n].proto->op_type,
                                      g->values[v].name);
                 goto out;
             }
@@ -324,7 +332,7 @@ static sv_status sort_nodes(graph *g, sv_message *err) {
                 if (!done[n]) {
                     st = sv_fail_message(err, SV_INVALID_ARGUMENT,
                                          "the graph has a cycle through node '%s' (%s)",
-                                         g->nodes[n].proto->name, g->nodes[n].proto->op_type);
+                                         graph_node_label(g->nodes[n].proto), g->nodes[n].proto->op_type);
                     break;
                 }
             goto out;
@@ -360,7 +368,7 @@ static sv_status resolve_names(graph *g, int *capacity, char **names, size_t cou
         (*ids)[k] = add_value(g, names[k], capacity);
         if ((*ids)[k] < 0)
             return sv_fail_message(err, SV_OUT_OF_MEMORY, "node '%s': too many tensors",
-                                   node->name);
+                                   graph_node_label(node));
     }
     return SV_OK;
 }
@@ -439,7 +447,7 @@ sv_status graph_load(const void *data, size_t size, const char *base_dir, graph 
             return sv_fail_message(err, SV_UNSUPPORTED,
                                    "node '%s': op '%s' of domain '%s' is not supported (only the "
                                    "default ONNX domain is)",
-                                   node->name, node->op_type, node->domain);
+                                   graph_node_label(node), node->op_type, node->domain);
         st = resolve_names(g, &capacity, node->input, node->n_input, &gn->inputs, node, err);
         if (st == SV_OK)
             st = resolve_names(g, &capacity, node->output, node->n_output, &gn->outputs, node, err);

@@ -163,7 +163,7 @@ sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_i
         const import_entry *e = find_translator(node->op_type);
         if (!e)
             st = sv_fail_message(err, SV_UNSUPPORTED, "node '%s': op '%s' is not supported",
-                                 node->name ? node->name : "", node->op_type);
+                                 graph_node_label(node), node->op_type);
         else if ((st = attr_check_known(node, e->attributes, err)) == SV_OK)
             st = e->translate(&im);
     }

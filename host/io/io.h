@@ -56,7 +56,8 @@ sv_status sv_io_read_file(const char *path, size_t max_bytes, unsigned char **by
  * shape needs its trailing comma, as in Python; integers may carry Python 2's 'L' suffix in
  * versions 1.0 and 2.0. dtypes: '<f4' and '>f4' (float32) and '<f8' and '>f8' (float64, rounded
  * to the nearest float32; a finite value beyond the float32 range is refused rather than turned
- * into an infinity); anything else is refused naming the dtype. fortran_order True is read and
+ * into an infinity) and '<i8' (int64: labels and indices, each value exact, |v| <= 2^24);
+ * anything else is refused naming the dtype. fortran_order True is read and
  * transposed into C order, so the result is always C order. Rank 0..5; dimensions >= 1 (a zero
  * dimension, an empty array, is refused). The data must be exactly the shape's size: fewer bytes
  * ("truncated") and trailing bytes after it are both errors.

@@ -115,9 +115,10 @@ sv_status sv_io_read_file(const char *path, size_t max_bytes, unsigned char **by
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
-typedef enum npy_dtype { NPY_F4_LE, NPY_F4_BE, NPY_F8_LE, NPY_F8_BE, NPY_DTYPES } npy_dtype;
+/* '<i8' carries class labels and indices; it is read as float when every value is exact. */
+typedef enum npy_dtype { NPY_F4_LE, NPY_F4_BE, NPY_F8_LE, NPY_F8_BE, NPY_I8_LE, NPY_DTYPES } npy_dtype;
 
-static const char *const npy_dtype_names[NPY_DTYPES] = {"<f4", ">f4", "<f8", ">f8"};
+static const char *const npy_dtype_names[NPY_DTYPES] = {"<f4", ">f4", "<f8", ">f8", "<i8"};
 
 static size_t npy_itemsize(npy_dtype t) {
     return (t == NPY_F4_LE || t == NPY_F4_BE) ? 4 : 8;
@@ -212,7 +213,7 @@ static sv_status parse_descr(cursor *c, npy_header *h) {
     if (peek(c) == '[')
         return sv_fail_message(c->err, SV_UNSUPPORTED,
                                "npy: unsupported dtype: structured arrays (a list descr) are not "
-                               "read; only float32 ('<f4', '>f4') and float64 ('<f8', '>f8')");
+                               "read; only float32 ('<f4', '>f4'), float64 ('<f8', '>f8') and int64 ('<i8')");
     char descr[32];
     sv_status st = parse_string(c, descr, sizeof descr, "a dtype string for 'descr'");
     if (st != SV_OK)
@@ -223,8 +224,8 @@ static sv_status parse_descr(cursor *c, npy_header *h) {
             return SV_OK;
         }
     return sv_fail_message(c->err, SV_UNSUPPORTED,
-                           "npy: unsupported dtype '%s': only float32 ('<f4', '>f4') and float64 "
-                           "('<f8', '>f8') are read",
+                           "npy: unsupported dtype '%s': only float32 ('<f4', '>f4'), float64 "
+                           "('<f8', '>f8') and int64 ('<i8') are read",
                            descr);
 }
 
@@ -415,6 +416,18 @@ static sv_status convert_data(const unsigned char *src, npy_dtype dtype, size_t 
         for (size_t i = 0; i < count; i++) {
             const uint32_t bits = (uint32_t)load_bytes(src + 4 * i, 4, big);
             memcpy(&dst[i], &bits, sizeof bits);
+        }
+        return SV_OK;
+    }
+    if (dtype == NPY_I8_LE) {
+        for (size_t i = 0; i < count; i++) {
+            const int64_t v = (int64_t)load_bytes(src + 8 * i, 8, 0);
+            if (v > (INT64_C(1) << 24) || v < -(INT64_C(1) << 24))
+                return sv_fail_message(err, SV_UNSUPPORTED,
+                                       "npy: int64 value %lld at index %zu is not exact as float32 "
+                                       "(|v| > 2^24)",
+                                       (long long)v, i);
+            dst[i] = (float)v;
         }
         return SV_OK;
     }

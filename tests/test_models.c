@@ -1,0 +1,133 @@
+/* The reference models end to end (scripts/models/ made them; PyTorch computed the expected
+ * outputs): on the default OpenCL device and on the reference path, each reproduces PyTorch's
+ * outputs, and the trained LeNet-5 reproduces its test accuracy exactly. */
+#include "io/io.h"
+#include "test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifndef SVERTKA_SOURCE_DIR
+#error "SVERTKA_SOURCE_DIR must name the source tree"
+#endif
+#define MODELS SVERTKA_SOURCE_DIR "/tests/data/models/"
+
+/* PyTorch and svertka sum in different orders: each fp32 sum of K <= 400 terms (LeNet's second
+ * conv) differs by ~sqrt(K) ulp of its magnitude, and a few layers compound it; 1e-4 of the
+ * output's largest magnitude bounds that with room, while any wrong weight, index or operator
+ * moves outputs by percents. */
+#define MODEL_RTOL 1e-4
+
+static sv_io_array load_npy(const char *name) {
+    sv_io_array a;
+    sv_message msg;
+    ck_assert_msg(sv_npy_read_file(name, &a, &msg) == SV_OK, "%s", msg.text);
+    return a;
+}
+
+/* Runs model on one input at the input's batch size; returns the output (caller frees). */
+static float *run_model(sv_context *ctx, const char *model, const sv_io_array *x,
+                        sv_value_info *out_info) {
+    sv_model *m = NULL;
+    TEST_ASSERT_STATUS(sv_model_load(ctx, model, NULL, &m), SV_OK, ctx);
+    TEST_ASSERT_STATUS(sv_model_set_batch(m, x->dims[0]), SV_OK, ctx);
+    sv_value_info in;
+    ck_assert_int_eq(sv_model_input(m, 0, &in), SV_OK);
+    int64_t n = 1;
+    for (int i = 0; i < in.rank; i++)
+        n *= in.dims[i];
+    ck_assert_int_eq(n, x->count);
+    ck_assert_int_eq(sv_model_output(m, 0, out_info), SV_OK);
+    int64_t count = 1;
+    for (int i = 0; i < out_info->rank; i++)
+        count *= out_info->dims[i];
+    float *y = malloc((size_t)count * sizeof *y);
+    ck_assert_ptr_nonnull(y);
+    const float *inputs[1] = {x->data};
+    float *outputs[1] = {y};
+    TEST_ASSERT_STATUS(sv_model_run(m, inputs, outputs), SV_OK, ctx);
+    sv_model_release(m);
+    return y;
+}
+
+static void assert_matches(const float *y, const sv_io_array *expected, const char *what) {
+    double max_ref = 0.0;
+    for (int64_t k = 0; k < expected->count; k++)
+        max_ref = fmax(max_ref, fabs((double)expected->data[k]));
+    test_assert_close(y, expected->data, (size_t)expected->count, MODEL_RTOL * max_ref, 0.0, what);
+}
+
+static const char *const specs[2] = {"ref", NULL};
+
+START_TEST(test_lenet_reproduces_accuracy) {
+    sv_context *ctx = test_context(specs[_i]);
+    sv_io_array x = load_npy(MODELS "lenet_digits_test_x.npy");
+    sv_io_array labels = load_npy(MODELS "lenet_digits_test_labels.npy");
+    sv_io_array logits = load_npy(MODELS "lenet_digits_test_logits.npy");
+    sv_value_info out;
+    float *y = run_model(ctx, MODELS "lenet_digits.onnx", &x, &out);
+    ck_assert_int_eq(out.dims[0], 540);
+    ck_assert_int_eq(out.dims[1], 10);
+    assert_matches(y, &logits, "LeNet-5 logits");
+    int correct = 0, torch_correct = 0;
+    for (int s = 0; s < 540; s++) {
+        int best = 0, torch_best = 0;
+        for (int c = 1; c < 10; c++) {
+            if (y[s * 10 + c] > y[s * 10 + best])
+                best = c;
+            if (logits.data[s * 10 + c] > logits.data[s * 10 + torch_best])
+                torch_best = c;
+        }
+        ck_assert_msg(best == torch_best, "sample %d: predicted %d, PyTorch %d", s, best,
+                      torch_best);
+        correct += best == (int)labels.data[s];
+        torch_correct += torch_best == (int)labels.data[s];
+    }
+    /* the recorded test accuracy (lenet_digits.json): 529 of 540 */
+    ck_assert_int_eq(torch_correct, 529);
+    ck_assert_int_eq(correct, 529);
+    free(y);
+    sv_io_array_free(&x), sv_io_array_free(&labels), sv_io_array_free(&logits);
+    sv_context_release(ctx);
+}
+END_TEST
+
+static void check_model(const char *spec, const char *name) {
+    char model[512], input[512], output[512];
+    snprintf(model, sizeof model, MODELS "%s.onnx", name);
+    snprintf(input, sizeof input, MODELS "%s_input.npy", name);
+    snprintf(output, sizeof output, MODELS "%s_output.npy", name);
+    sv_context *ctx = test_context(spec);
+    sv_io_array x = load_npy(input), expected = load_npy(output);
+    sv_value_info out;
+    float *y = run_model(ctx, model, &x, &out);
+    ck_assert_int_eq(out.rank, expected.rank);
+    for (int i = 0; i < out.rank; i++)
+        ck_assert_int_eq(out.dims[i], expected.dims[i]);
+    assert_matches(y, &expected, name);
+    free(y);
+    sv_io_array_free(&x), sv_io_array_free(&expected);
+    sv_context_release(ctx);
+}
+
+START_TEST(test_segnet_matches_pytorch) {
+    check_model(specs[_i], "segnet");
+}
+END_TEST
+
+START_TEST(test_seq1d_matches_pytorch) {
+    check_model(specs[_i], "seq1d");
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("models");
+    TCase *tc = tcase_create("reference models");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_lenet_reproduces_accuracy, 0, 2);
+    tcase_add_loop_test(tc, test_segnet_matches_pytorch, 0, 2);
+    tcase_add_loop_test(tc, test_seq1d_matches_pytorch, 0, 2);
+    suite_add_tcase(s, tc);
+    return test_run_suite(s);
+}
