@@ -16,7 +16,7 @@ typedef struct run_options {
     const char *model, *device, *output, *labels;
     const char *inputs[MAX_INPUTS];
     int ninputs;
-    long batch, top;
+    long batch, top, repeat;
     float mean[3], std[3];
 } run_options;
 
@@ -36,6 +36,7 @@ static int parse_triple(const char *option, const char *text, float *out) {
 
 static int parse_options(int argc, char **argv, run_options *o) {
     memset(o, 0, sizeof *o);
+    o->repeat = 1;
     o->mean[0] = SV_IMAGENET_MEAN_R, o->mean[1] = SV_IMAGENET_MEAN_G, o->mean[2] = SV_IMAGENET_MEAN_B;
     o->std[0] = SV_IMAGENET_STD_R, o->std[1] = SV_IMAGENET_STD_G, o->std[2] = SV_IMAGENET_STD_B;
     for (int i = 1; i < argc; i++) {
@@ -52,8 +53,10 @@ static int parse_options(int argc, char **argv, run_options *o) {
             o->device = value;
         } else if (strcmp(a, "--labels") == 0) {
             o->labels = value;
-        } else if (strcmp(a, "--batch") == 0 || strcmp(a, "--top") == 0) {
-            if (!cli_parse_positive(a, value, a[2] == 'b' ? &o->batch : &o->top))
+        } else if (strcmp(a, "--batch") == 0 || strcmp(a, "--top") == 0 ||
+                   strcmp(a, "--repeat") == 0) {
+            long *target = a[2] == 'b' ? &o->batch : a[2] == 't' ? &o->top : &o->repeat;
+            if (!cli_parse_positive(a, value, target))
                 return CLI_USAGE;
         } else if (strcmp(a, "--mean") == 0 || strcmp(a, "--std") == 0) {
             if (!parse_triple(a, value, a[2] == 'm' ? o->mean : o->std))
@@ -168,6 +171,11 @@ static void print_top(const float *y, const sv_value_info *v, long k, char **lab
     }
 }
 
+static int compare_doubles(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -229,18 +237,35 @@ int cmd_run(int argc, char **argv) {
     }
     if (rc != CLI_OK)
         goto done;
-    const double t0 = now_ms();
-    if (sv_model_run(m, inputs, outputs) != SV_OK) {
-        rc = cli_error(CLI_FAILURE, "%s", sv_last_error(ctx));
+    /* the first run includes building the device's programs; later ones are steady state */
+    double *times = calloc((size_t)o.repeat, sizeof *times);
+    for (long r = 0; times && r < o.repeat; r++) {
+        const double t0 = now_ms();
+        if (sv_model_run(m, inputs, outputs) != SV_OK) {
+            free(times);
+            rc = cli_error(CLI_FAILURE, "%s", sv_last_error(ctx));
+            goto done;
+        }
+        times[r] = now_ms() - t0;
+    }
+    if (!times) {
+        rc = cli_error(CLI_FAILURE, "out of memory");
         goto done;
     }
-    const double elapsed = now_ms() - t0;
     sv_value_info out;
     sv_model_output(m, 0, &out);
     char shape[128];
-    printf("ran %s on %s: batch %lld, %.2f ms; output '%s' %s\n", o.model,
-           sv_context_device(ctx)->name, (long long)batch, elapsed, out.name,
+    printf("ran %s on %s: batch %lld, first run %.2f ms; output '%s' %s\n", o.model,
+           sv_context_device(ctx)->name, (long long)batch, times[0], out.name,
            cli_shape(shape, sizeof shape, out.rank, out.dims));
+    if (o.repeat > 1) {
+        qsort(times + 1, (size_t)o.repeat - 1, sizeof *times, compare_doubles);
+        const double median = times[1 + (o.repeat - 1) / 2];
+        printf("steady state: median %.2f ms over %ld runs (wall time, inputs and outputs "
+               "included): %.1f images/s\n",
+               median, o.repeat - 1, (double)batch * 1e3 / median);
+    }
+    free(times);
     if (o.output) {
         sv_message msg;
         if (sv_npy_write_file(o.output, outputs[0], out.rank, out.dims, &msg) != SV_OK) {

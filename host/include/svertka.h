@@ -269,7 +269,9 @@ SV_API sv_status sv_conv_transpose(sv_context *ctx, const sv_conv_transpose_para
  * where with ceil_mode a last window that would start in the end padding is dropped (the
  * PyTorch and ONNX rule). Padded cells never win a max; average divides by the cells inside the
  * input, or by the whole window with count_include_pad (end padding added by ceil_mode is never
- * counted); Lp and RMS take padded cells as 0.
+ * counted); Lp and RMS take padded cells as 0. Pads must be smaller than the dilated kernel
+ * extent and every window must cover an input cell. A NaN in a max window wins (the first NaN's
+ * index).
  * ------------------------------------------------------------------------------------------- */
 typedef enum sv_pool_kind {
     SV_POOL_MAX = 0,
@@ -382,6 +384,7 @@ SV_API sv_status sv_batch_norm(sv_context *ctx, const sv_batch_norm_params *para
                                const sv_tensor *x, const sv_tensor *scale, const sv_tensor *bias,
                                const sv_tensor *mean, const sv_tensor *var, sv_tensor *y);
 
+/* LRN's output may not share its input's storage. */
 typedef struct sv_lrn_params {
     int size; /* odd or even, >= 1 */
     float alpha;
@@ -423,9 +426,12 @@ SV_API sv_status sv_transpose(sv_context *ctx, const int *perm, const sv_tensor 
 /* Resize (ONNX Resize / Upsample). y's shape is the output size. For each axis, the output
  * coordinate maps to an input coordinate with the scale (scales[i] > 0, else y / x size):
  *   half_pixel: (o + 0.5) / scale - 0.5     asymmetric: o / scale
- *   align_corners: o * (in - 1) / (out - 1)  pytorch_half_pixel: half_pixel, 0 when out == 1
+ *   align_corners: o * (in - 1) / (L - 1), 0 when L == 1
+ *   pytorch_half_pixel: half_pixel, 0 when L <= 1
+ * where L = in * scale (the output size when scales[i] is 0), as ONNX's reference computes it.
  * Nearest picks the input cell by the rounding rule; linear interpolates the last two axes
- * (bilinear), the others must keep their size. */
+ * (bilinear, the input coordinate clamped to [0, in - 1]); the other axes must keep their size
+ * with scale 0 or 1. The output may not share an input's storage. */
 typedef enum sv_resize_mode { SV_RESIZE_NEAREST = 0, SV_RESIZE_LINEAR } sv_resize_mode;
 typedef enum sv_resize_coordinates {
     SV_COORD_HALF_PIXEL = 0,
