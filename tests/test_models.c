@@ -116,6 +116,13 @@ START_TEST(test_segnet_matches_pytorch) {
 }
 END_TEST
 
+/* torch.onnx.export's shape subgraphs (reflect and replicate padding, view(size(0), -1)) fold
+ * away at planning; the pads become the convolutions' index math. */
+START_TEST(test_padnet_matches_pytorch) {
+    check_model(specs[_i], "padnet");
+}
+END_TEST
+
 START_TEST(test_seq1d_matches_pytorch) {
     check_model(specs[_i], "seq1d");
 }
@@ -128,6 +135,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_lenet_reproduces_accuracy, 0, 2);
     tcase_add_loop_test(tc, test_segnet_matches_pytorch, 0, 2);
     tcase_add_loop_test(tc, test_seq1d_matches_pytorch, 0, 2);
+    tcase_add_loop_test(tc, test_padnet_matches_pytorch, 0, 2);
     suite_add_tcase(s, tc);
     return test_run_suite(s);
 }

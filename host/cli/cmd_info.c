@@ -43,16 +43,16 @@ int cmd_info(int argc, char **argv) {
     printf("model: %s (batch %lld)\n", path, (long long)sv_model_batch(m));
     print_values(m, 1);
     print_values(m, 0);
-    printf("\n%4s  %-28s %-26s %-20s %-22s %14s\n", "#", "layer", "op", "output", "parameters",
-           "MACs");
+    printf("\n%4s  %-28s %-26s %-20s %14s  %s\n", "#", "layer", "op", "output", "MACs",
+           "parameters");
     int64_t total = 0;
     const int layers = sv_model_layer_count(m);
     for (int k = 0; k < layers; k++) {
         sv_layer_info l;
         sv_model_layer(m, k, &l);
         char shape[128];
-        printf("%4d  %-28.28s %-26.26s %-20s %-22.22s %14lld\n", k, l.name, l.op,
-               cli_shape(shape, sizeof shape, l.rank, l.dims), l.params, (long long)l.macs);
+        printf("%4d  %-28.28s %-26.26s %-20s %14lld  %s\n", k, l.name, l.op,
+               cli_shape(shape, sizeof shape, l.rank, l.dims), (long long)l.macs, l.params);
         total += l.macs;
     }
     printf("\nlayers: %d\n", layers);
