@@ -79,6 +79,24 @@ expect 2 "svertka: error: the model has 1 input, 0 --input given" -- run "$model
 expect 2 "svertka: error: --labels goes with --top K" -- run "$models/seq1d.onnx" --input x.npy --labels l
 expect 2 "svertka: error: run: unknown option '--bogus'" -- run "$models/seq1d.onnx" --bogus 1
 
+# bench: runs, and its JSON carries what scripts read (no timing is judged here)
+expect 0 "images/s" -- bench "$models/lenet_digits.onnx" --batch 1,3 --iterations 2 --warmup 1 \
+  --per-layer --json "$tmp/bench.json"
+if python3 - "$tmp/bench.json" <<'PY'; then passes=$((passes + 1)); else echo "FAIL: bench JSON"; failures=$((failures + 1)); fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["device"]["name"] and d["git_revision"] and d["date"] and d["library_version"]
+assert [r["batch"] for r in d["runs"]] == [1, 3]
+for r in d["runs"]:
+    for key in ("median_ms", "p90_ms", "images_per_s", "gflops"):
+        assert r[key] > 0, key
+    assert len(r["layers"]) == 8 and r["layers"][0]["op"] == "Conv+Relu"
+PY
+expect 2 "svertka: error: --batch expects a positive integer, got 'x'" -- bench "$models/seq1d.onnx" --batch 1,x
+expect 2 "svertka: error: --seconds expects a positive number" -- bench "$models/seq1d.onnx" --seconds 0
+expect 2 "svertka: error: bench: a model file is required" -- bench
+expect 1 "dimension 1 is 1099511627776" -- bench "$bad/huge_dims.onnx" --batch 2
+
 # bad files: a clear one-line error and exit 1, never a crash
 head -c 300 "$models/lenet_digits.onnx" > "$tmp/truncated.onnx"
 expect 1 "not an ONNX model: the 300 bytes do not parse" -- info "$tmp/truncated.onnx"

@@ -39,6 +39,31 @@ static void query_string(cl_device_id id, cl_device_info what, char *buf, size_t
     buf[size - 1] = '\0';
 }
 
+/* FP32 lanes per streaming multiprocessor by compute capability (NVIDIA's CUDA programming
+ * guide, "Arithmetic Instructions" table); 0 where unknown. */
+static unsigned nvidia_fp32_lanes(cl_uint major, cl_uint minor) {
+    if (major == 6)
+        return minor == 0 ? 64 : 128;
+    if (major == 7 || (major == 8 && minor == 0))
+        return 64;
+    if (major == 8 || major == 9)
+        return 128;
+    return 0;
+}
+
+/* fp32 peak in GFLOP/s = compute units x lanes x 2 (an FMA) x clock, where the lanes per unit
+ * are known: NVIDIA GPUs through cl_nv_device_attribute_query. */
+static double derive_peak(cl_device_id id, const sv_device_info *info) {
+    const cl_device_info cc_major = 0x4000, cc_minor = 0x4001; /* CL_DEVICE_COMPUTE_CAPABILITY_*_NV */
+    cl_uint major = 0, minor = 0;
+    if (info->kind != SV_DEVICE_GPU || !strstr(info->vendor, "NVIDIA") ||
+        clGetDeviceInfo(id, cc_major, sizeof major, &major, NULL) != CL_SUCCESS ||
+        clGetDeviceInfo(id, cc_minor, sizeof minor, &minor, NULL) != CL_SUCCESS)
+        return 0.0;
+    return (double)info->compute_units * nvidia_fp32_lanes(major, minor) * 2.0 *
+           (double)info->max_clock_mhz * 1e-3;
+}
+
 static void describe_device(cl_platform_id platform, cl_device_id id, sv_device_info *info) {
     cl_device_type type = 0;
     cl_uint units = 0, clock = 0;
@@ -66,6 +91,7 @@ static void describe_device(cl_platform_id platform, cl_device_id id, sv_device_
                           info->platform_name, NULL) != CL_SUCCESS)
         snprintf(info->platform_name, sizeof info->platform_name, "?");
     info->platform_name[sizeof info->platform_name - 1] = '\0';
+    info->peak_gflops = derive_peak(id, info);
 }
 
 /* Drivers initialise their devices on the first device query, and not all of them safely: with

@@ -69,6 +69,8 @@ int main(int argc, char **argv) {
         return cmd_verify(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("svertka %s\n", sv_version());
         return CLI_OK;

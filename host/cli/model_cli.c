@@ -5,6 +5,8 @@
 
 int cli_open_model(const char *spec, const char *path, int keep, long batch, sv_context **ctx,
                    sv_model **model) {
+    *ctx = NULL;
+    *model = NULL;
     sv_message msg;
     if (sv_context_create(spec, ctx, &msg) != SV_OK)
         return cli_error(CLI_FAILURE, "%s", msg.text);

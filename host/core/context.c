@@ -13,7 +13,8 @@ static sv_status open_cl(sv_context *ctx, cl_device_id device, sv_message *err) 
         return sv_fail_message(err, rc == CL_OUT_OF_HOST_MEMORY ? SV_OUT_OF_MEMORY : SV_OPENCL,
                                "clCreateContext(%s): %s (%d)", ctx->device.name,
                                sv_cl_error_name(rc), (int)rc);
-    ctx->queue = clCreateCommandQueue(ctx->cl, device, 0, &rc);
+    /* profiling on: timestamps cost nothing until a run asks for markers (sv_model_run_timed) */
+    ctx->queue = clCreateCommandQueue(ctx->cl, device, CL_QUEUE_PROFILING_ENABLE, &rc);
     if (rc != CL_SUCCESS)
         return sv_fail_message(err, SV_OPENCL, "clCreateCommandQueue(%s): %s (%d)",
                                ctx->device.name, sv_cl_error_name(rc), (int)rc);

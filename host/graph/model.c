@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct sv_model {
     sv_context *ctx;
@@ -246,7 +247,58 @@ sv_status sv_model_output(const sv_model *m, int index, sv_value_info *info) {
     return describe_value(m, m->g.outputs[index], info);
 }
 
-sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *outputs) {
+/* The boundaries between layers, for timing: OpenCL markers on a device (their profiling
+ * timestamps are read once the run is over), the host clock on the reference path, which runs
+ * each layer to completion. */
+typedef struct layer_clock {
+    int boundaries; /* layers + 1; 0 when not timing */
+    cl_event *events;
+    double *host_ms;
+} layer_clock;
+
+static double host_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static sv_status clock_mark(sv_context *ctx, layer_clock *c, int boundary) {
+    if (!c->boundaries)
+        return SV_OK;
+    if (sv_context_is_ref(ctx)) {
+        c->host_ms[boundary] = host_ms();
+        return SV_OK;
+    }
+    cl_int rc = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &c->events[boundary]);
+    return rc == CL_SUCCESS ? SV_OK : sv_fail_cl(ctx, rc, "clEnqueueMarkerWithWaitList(timing)");
+}
+
+static sv_status clock_read(sv_context *ctx, const layer_clock *c, sv_run_timing *t) {
+    double *at = c->host_ms;
+    for (int b = 0; !sv_context_is_ref(ctx) && b < c->boundaries; b++) {
+        cl_ulong end = 0;
+        cl_int rc = clGetEventProfilingInfo(c->events[b], CL_PROFILING_COMMAND_END, sizeof end,
+                                            &end, NULL);
+        if (rc != CL_SUCCESS)
+            return sv_fail_cl(ctx, rc, "clGetEventProfilingInfo(timing)");
+        at[b] = (double)end * 1e-6;
+    }
+    t->total_ms = at[c->boundaries - 1] - at[0];
+    for (int k = 0; t->layer_ms && k + 1 < c->boundaries; k++)
+        t->layer_ms[k] = at[k + 1] - at[k];
+    return SV_OK;
+}
+
+static void clock_release(layer_clock *c) {
+    for (int b = 0; c->events && b < c->boundaries; b++)
+        if (c->events[b])
+            clReleaseEvent(c->events[b]);
+    free(c->events);
+    free(c->host_ms);
+}
+
+static sv_status run(sv_model *m, const float *const *inputs, float *const *outputs,
+                     sv_run_timing *timing) {
     if (!m)
         return SV_INVALID_ARGUMENT;
     sv_context *ctx = m->ctx;
@@ -254,20 +306,36 @@ sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *ou
     if ((!inputs && m->g.ninputs) || !outputs)
         return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_model_run: NULL inputs or outputs");
     plan *pl = &m->pl;
+    layer_clock clock = {0, NULL, NULL};
+    if (timing) {
+        clock.boundaries = pl->nsteps + 1;
+        clock.events = calloc((size_t)clock.boundaries, sizeof *clock.events);
+        clock.host_ms = calloc((size_t)clock.boundaries, sizeof *clock.host_ms);
+        if (!clock.events || !clock.host_ms) {
+            clock_release(&clock);
+            return sv_fail(ctx, SV_OUT_OF_MEMORY, "run: out of host memory");
+        }
+    }
     sv_status st = SV_OK;
     for (int i = 0; i < m->g.ninputs && st == SV_OK; i++) {
         plan_value *v = &pl->values[m->g.inputs[i]];
-        if (!inputs[i])
-            return sv_fail(ctx, SV_INVALID_ARGUMENT, "input %d ('%s') is NULL", i,
-                           m->g.values[m->g.inputs[i]].name);
+        if (!inputs[i]) {
+            st = sv_fail(ctx, SV_INVALID_ARGUMENT, "input %d ('%s') is NULL", i,
+                         m->g.values[m->g.inputs[i]].name);
+            break;
+        }
         st = sv_tensor_upload(v->tensor, inputs[i], sv_tensor_count(v->tensor));
     }
+    if (st == SV_OK)
+        st = clock_mark(ctx, &clock, 0);
     sv_tensor *ins[64];
     for (int k = 0; k < pl->nsteps && st == SV_OK; k++) {
         const step *s = &pl->steps[k];
         sv_tensor **in = s->ninputs <= 64 ? ins : calloc((size_t)s->ninputs, sizeof *in);
-        if (!in)
-            return sv_fail(ctx, SV_OUT_OF_MEMORY, "run: out of host memory");
+        if (!in) {
+            st = sv_fail(ctx, SV_OUT_OF_MEMORY, "run: out of host memory");
+            break;
+        }
         for (int j = 0; j < s->ninputs; j++)
             in[j] = s->inputs[j] >= 0 ? pl->values[s->inputs[j]].tensor : NULL;
         st = step_run(ctx, s, in, pl->values[s->output].tensor,
@@ -276,11 +344,15 @@ sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *ou
             free(in);
         if (st != SV_OK)
             sv_fail_prefix(ctx, st, "layer %d '%s' (%s): ", k, s->name, s->op);
+        else
+            st = clock_mark(ctx, &clock, k + 1);
     }
     for (int i = 0; i < m->g.noutputs && st == SV_OK; i++) {
         const plan_value *v = &pl->values[m->g.outputs[i]];
-        if (!outputs[i])
-            return sv_fail(ctx, SV_INVALID_ARGUMENT, "output %d is NULL", i);
+        if (!outputs[i]) {
+            st = sv_fail(ctx, SV_INVALID_ARGUMENT, "output %d is NULL", i);
+            break;
+        }
         if (v->constant) {
             for (int64_t k = 0; k < v->constant->count; k++)
                 outputs[i][k] = (float)hc_get(v->constant, k);
@@ -288,8 +360,22 @@ sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *ou
         }
         st = sv_tensor_download(v->tensor, outputs[i], sv_tensor_count(v->tensor));
     }
+    if (st == SV_OK && timing)
+        st = sv_context_finish(ctx) == SV_OK ? clock_read(ctx, &clock, timing) : SV_OPENCL;
+    clock_release(&clock);
     m->ran = st == SV_OK;
     return st;
+}
+
+sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *outputs) {
+    return run(m, inputs, outputs, NULL);
+}
+
+sv_status sv_model_run_timed(sv_model *m, const float *const *inputs, float *const *outputs,
+                             sv_run_timing *timing) {
+    if (m && !timing)
+        return sv_fail(m->ctx, SV_INVALID_ARGUMENT, "sv_model_run_timed: NULL timing");
+    return run(m, inputs, outputs, timing);
 }
 
 int sv_model_layer_count(const sv_model *m) {
@@ -339,6 +425,19 @@ static void describe_params(const step *s, char *buf, size_t size) {
     }
 }
 
+static const char *algorithm_of(const sv_model *m, const step *s) {
+    if (sv_context_is_ref(m->ctx))
+        return s->kind == STEP_VIEW ? "view" : "reference";
+    switch (s->kind) {
+    case STEP_CONV: return "direct";
+    case STEP_CONV_TRANSPOSE: return "direct (gather)";
+    case STEP_GEMM:
+    case STEP_MATMUL: return "CLBlast SGEMM";
+    case STEP_VIEW: return "view";
+    default: return "kernel";
+    }
+}
+
 sv_status sv_model_layer(const sv_model *m, int index, sv_layer_info *info) {
     if (!m || !info || index < 0 || index >= m->pl.nsteps)
         return SV_INVALID_ARGUMENT;
@@ -351,6 +450,14 @@ sv_status sv_model_layer(const sv_model *m, int index, sv_layer_info *info) {
     info->rank = v->rank;
     memcpy(info->dims, v->dims, sizeof info->dims);
     info->macs = s->macs;
+    info->algorithm = algorithm_of(m, s);
+    int64_t elements = hc_product(v->rank, v->dims);
+    for (int j = 0; j < s->ninputs && s->kind != STEP_VIEW; j++)
+        if (s->inputs[j] >= 0) {
+            const plan_value *in = &m->pl.values[s->inputs[j]];
+            elements += hc_product(in->rank, in->dims);
+        }
+    info->bytes = s->kind == STEP_VIEW ? 0 : elements * (int64_t)sizeof(float);
     return SV_OK;
 }
 

@@ -94,7 +94,8 @@ typedef struct sv_device_info {
     uint64_t max_alloc_bytes;
     uint64_t local_mem_bytes;
     size_t max_work_group_size;
-    int is_default; /* 1 for the device an empty spec selects */
+    double peak_gflops; /* fp32 peak where it can be derived (NVIDIA GPUs), else 0 */
+    int is_default;     /* 1 for the device an empty spec selects */
 } sv_device_info;
 
 /* Lists every OpenCL device of every platform. Writes min(count, capacity) entries to infos
@@ -484,6 +485,8 @@ typedef struct sv_layer_info {
     int rank;
     int64_t dims[SV_MAX_RANK]; /* output shape */
     int64_t macs;       /* multiply-accumulates (element operations for element-wise ops) */
+    int64_t bytes;      /* bytes the layer reads and writes at least (inputs, weights, output) */
+    const char *algorithm; /* how the device computes it: "direct", "CLBlast SGEMM", ... */
 } sv_layer_info;
 
 /* Loads an ONNX model (external data files are looked up next to it) and plans it for batch 1:
@@ -511,6 +514,17 @@ SV_API sv_status sv_model_output(const sv_model *model, int index, sv_value_info
  * the outputs are on the host. */
 SV_API sv_status sv_model_run(sv_model *model, const float *const *inputs,
                               float *const *outputs);
+
+/* Device time of a run: the whole plan, and each layer (OpenCL profiling timestamps of markers
+ * enqueued between the layers; wall time on the reference device). */
+typedef struct sv_run_timing {
+    double total_ms;  /* from before the first layer to after the last */
+    double *layer_ms; /* NULL, or room for sv_model_layer_count() entries */
+} sv_run_timing;
+
+/* sv_model_run, also measuring device time. */
+SV_API sv_status sv_model_run_timed(sv_model *model, const float *const *inputs,
+                                    float *const *outputs, sv_run_timing *timing);
 
 SV_API int sv_model_layer_count(const sv_model *model);
 SV_API sv_status sv_model_layer(const sv_model *model, int index, sv_layer_info *info);
