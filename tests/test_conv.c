@@ -15,8 +15,8 @@
  * Numerical Algorithms", 2nd ed., section 4.2). Each output sums taps + 1 (bias) terms; the test
  * computes sum|terms| per element exactly, as the reference convolution of |x| and |w| plus |b|.
  * The activations are at most 1-Lipschitz (leaky relu, elu and hard sigmoid slopes are drawn in
- * [0, 1)), so the bound carries through them. CONV_RTOL covers the rounding of both results to fp32 and the device's
- * exp/tanh (OpenCL allows 3 and 5 ulp, hence 8 ulp). */
+ * [0, 1)), so the bound carries through them. CONV_RTOL covers the rounding of both results to fp32
+ * and the device's exp/tanh (OpenCL allows 3 and 5 ulp, hence 8 ulp). */
 #define UNIT_ROUNDOFF 0x1p-24
 #define CONV_RTOL (8 * FLT_EPSILON)
 
@@ -157,7 +157,6 @@ static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, tes
     for (size_t i = 0; i < nb; i++)
         ab[i] = fabsf(b[i]);
 
-    float *y = run_case(dev, c, &c->p, x, w, c->has_bias ? b : NULL);
     float *r = run_case(ref, c, &c->p, x, w, c->has_bias ? b : NULL);
     sv_conv_params plain = c->p;
     plain.activation.kind = SV_ACT_NONE;
@@ -166,21 +165,28 @@ static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, tes
     const double gamma = summation_gamma(taps_of(c) + 1);
     char what[512];
     describe(c, what, sizeof what);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < ny; i++) {
-        const double err = fabs((double)y[i] - (double)r[i]);
-        if (!(err <= gamma * magnitude[i] + CONV_RTOL * fabs((double)r[i]))) {
-            if (!bad)
-                first = i;
-            bad++;
+    /* every algorithm the device has, whatever the automatic choice would be */
+    for (int algorithm = SV_CONV_DIRECT; algorithm <= SV_CONV_CPU_BLOCKED; algorithm++) {
+        sv_conv_params on_device = c->p;
+        on_device.algorithm = (sv_conv_algorithm)algorithm;
+        float *y = run_case(dev, c, &on_device, x, w, c->has_bias ? b : NULL);
+        size_t bad = 0, first = 0;
+        for (size_t i = 0; i < ny; i++) {
+            const double err = fabs((double)y[i] - (double)r[i]);
+            if (!(err <= gamma * magnitude[i] + CONV_RTOL * fabs((double)r[i]))) {
+                if (!bad)
+                    first = i;
+                bad++;
+            }
         }
+        ck_assert_msg(bad == 0,
+                      "%s, algorithm %d: %zu of %zu elements out of tolerance; first at %zu: got "
+                      "%.9g, reference %.9g, bound %.3g",
+                      what, algorithm, bad, ny, first, (double)y[first], (double)r[first],
+                      gamma * magnitude[first] + CONV_RTOL * fabs((double)r[first]));
+        free(y);
     }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, "
-                  "reference %.9g, bound %.3g",
-                  what, bad, ny, first, (double)y[first], (double)r[first],
-                  gamma * magnitude[first] + CONV_RTOL * fabs((double)r[first]));
-    free(x), free(w), free(b), free(ax), free(aw), free(ab), free(y), free(r), free(magnitude);
+    free(x), free(w), free(b), free(ax), free(aw), free(ab), free(r), free(magnitude);
 }
 
 enum { CASES_PER_COMBINATION = 3, PAD_MODES = 5, ACTIVATIONS = SV_ACT_HARD_SIGMOID + 1 };

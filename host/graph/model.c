@@ -277,8 +277,8 @@ static sv_status clock_read(sv_context *ctx, const layer_clock *c, sv_run_timing
     double *at = c->host_ms;
     for (int b = 0; !sv_context_is_ref(ctx) && b < c->boundaries; b++) {
         cl_ulong end = 0;
-        cl_int rc = clGetEventProfilingInfo(c->events[b], CL_PROFILING_COMMAND_END, sizeof end,
-                                            &end, NULL);
+        cl_int rc =
+            clGetEventProfilingInfo(c->events[b], CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
         if (rc != CL_SUCCESS)
             return sv_fail_cl(ctx, rc, "clGetEventProfilingInfo(timing)");
         at[b] = (double)end * 1e-6;
@@ -429,7 +429,12 @@ static const char *algorithm_of(const sv_model *m, const step *s) {
     if (sv_context_is_ref(m->ctx))
         return s->kind == STEP_VIEW ? "view" : "reference";
     switch (s->kind) {
-    case STEP_CONV: return "direct";
+    case STEP_CONV:
+        return sv_conv_resolve_algorithm(m->ctx, &s->p.conv,
+                                         m->pl.values[s->output].dims[1] / s->p.conv.groups) ==
+                       SV_CONV_CPU_BLOCKED
+                   ? "CPU register blocks"
+                   : "direct";
     case STEP_CONV_TRANSPOSE: return "direct (gather)";
     case STEP_GEMM:
     case STEP_MATMUL: return "CLBlast SGEMM";

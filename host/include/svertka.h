@@ -209,6 +209,13 @@ typedef enum sv_pad_mode {
     SV_PAD_CIRCULAR   /* b c | a b c | a b   (pad <= input size) */
 } sv_pad_mode;
 
+/* How an OpenCL device computes a convolution; the reference path ignores it. */
+typedef enum sv_conv_algorithm {
+    SV_CONV_AUTO = 0,     /* chosen by device and shape */
+    SV_CONV_DIRECT,       /* one output pixel per work-item, 4 output channels */
+    SV_CONV_CPU_BLOCKED   /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
+} sv_conv_algorithm;
+
 typedef struct sv_conv_params {
     int spatial_dims; /* 1 or 2 */
     int stride[2];
@@ -218,9 +225,11 @@ typedef struct sv_conv_params {
     int groups;
     sv_pad_mode pad_mode;
     sv_activation activation;
+    sv_conv_algorithm algorithm;
 } sv_conv_params;
 
-/* Stride 1, dilation 1, no padding, one group, zero padding mode, no activation. */
+/* Stride 1, dilation 1, no padding, one group, zero padding mode, no activation, automatic
+ * algorithm. */
 SV_API sv_conv_params sv_conv_params_default(int spatial_dims);
 
 /* Validates the parameters against the input and weight shapes (and the bias length, when

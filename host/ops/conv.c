@@ -51,6 +51,9 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     sv_status st = sv_validate_activation(&p->activation, "conv", err);
     if (st != SV_OK)
         return st;
+    if (p->algorithm < SV_CONV_AUTO || p->algorithm > SV_CONV_CPU_BLOCKED)
+        return sv_fail_message(err, SV_INVALID_ARGUMENT, "conv: unknown algorithm %d",
+                               (int)p->algorithm);
     if (p->pad_mode < SV_PAD_ZERO || p->pad_mode > SV_PAD_CIRCULAR)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "conv: unknown padding mode %d",
                                (int)p->pad_mode);
@@ -148,6 +151,52 @@ static int channel_block(const conv_geometry *g) {
     return (g->k / g->groups) >= 4 ? 4 : 1;
 }
 
+/* Pixels per work-item of the CPU kernel: 8 float8 accumulators fill 64 registers' worth of
+ * lanes without spilling on AVX2/AVX-512 hosts. */
+#define CPU_PIXELS 8
+
+/* The CPU kernel wants the weights as contiguous float8 per tap: arranges them into a scratch
+ * buffer (released once the queue is done with it). */
+static sv_status arrange_weights(sv_context *ctx, const char *options, const conv_geometry *g,
+                                 const sv_tensor *w, cl_mem *out) {
+    const int in_per_group = g->c / g->groups, taps = g->kh * g->kw;
+    const int blocks = (g->k / g->groups + 7) / 8;
+    const size_t count = (size_t)g->groups * blocks * in_per_group * taps * 8;
+    cl_int rc;
+    cl_mem blocked = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, count * sizeof(float), NULL, &rc);
+    if (rc != CL_SUCCESS)
+        return sv_fail_cl(ctx, rc, "clCreateBuffer(conv weight blocks)");
+    cl_kernel kernel;
+    sv_status st = sv_program_kernel(ctx, "conv", options, "conv_weights_to_blocks", &kernel);
+    if (st == SV_OK) {
+        sv_kernel_args args = {kernel, 0, CL_SUCCESS};
+        sv_arg_mem(&args, w->buffer);
+        sv_arg_mem(&args, blocked);
+        sv_arg_int(&args, g->k);
+        sv_arg_int(&args, in_per_group);
+        sv_arg_int(&args, taps);
+        sv_arg_int(&args, g->groups);
+        const size_t local = 64, global = sv_round_up(count, local);
+        st = args.rc != CL_SUCCESS
+                 ? sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv_weights_to_blocks)")
+                 : sv_enqueue(ctx, kernel, 1, &global, &local, "conv_weights_to_blocks");
+    }
+    if (st != SV_OK) {
+        clReleaseMemObject(blocked);
+        return st;
+    }
+    *out = blocked;
+    return SV_OK;
+}
+
+sv_conv_algorithm sv_conv_resolve_algorithm(const sv_context *ctx, const sv_conv_params *p,
+                                            int64_t out_per_group) {
+    if (p->algorithm != SV_CONV_AUTO)
+        return p->algorithm;
+    return ctx->device.kind == SV_DEVICE_CPU && out_per_group >= 8 ? SV_CONV_CPU_BLOCKED
+                                                                   : SV_CONV_DIRECT;
+}
+
 static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x,
                          const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
     if (x->count > INT_MAX || w->count > INT_MAX || y->count > INT_MAX)
@@ -155,19 +204,25 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
                        "conv: tensors of more than %d elements are not supported on OpenCL devices",
                        INT_MAX);
     const conv_geometry g = geometry_of(p, x, w, y);
-    const int block = channel_block(&g);
+    const sv_conv_algorithm algorithm = sv_conv_resolve_algorithm(ctx, p, g.k / g.groups);
+    const int cpu = algorithm == SV_CONV_CPU_BLOCKED;
+    const int block = cpu ? 8 : channel_block(&g);
+    const char *name = cpu ? "conv2d_cpu" : "conv2d_direct";
     char options[256];
-    snprintf(options, sizeof options, "-DSV_ACT=%d -DSV_PAD_MODE=%d -DOC_BLOCK=%d",
-             (int)p->activation.kind, (int)p->pad_mode, block);
+    snprintf(options, sizeof options, "-DSV_ACT=%d -DSV_PAD_MODE=%d -DOC_BLOCK=%d -DCPU_PIXELS=%d",
+             (int)p->activation.kind, (int)p->pad_mode, block, CPU_PIXELS);
     cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "conv", options, "conv2d_direct", &kernel);
+    sv_status st = sv_program_kernel(ctx, "conv", options, name, &kernel);
     if (st != SV_OK)
+        return st;
+    cl_mem weights = w->buffer;
+    if (cpu && (st = arrange_weights(ctx, options, &g, w, &weights)) != SV_OK)
         return st;
     const int has_bias = b != NULL;
     const cl_mem bias = has_bias ? b->buffer : w->buffer; /* never read without has_bias */
     sv_kernel_args args = {kernel, 0, CL_SUCCESS};
     sv_arg_mem(&args, x->buffer);
-    sv_arg_mem(&args, w->buffer);
+    sv_arg_mem(&args, weights);
     sv_arg_mem(&args, bias);
     sv_arg_int(&args, has_bias);
     sv_arg_mem(&args, y->buffer);
@@ -177,14 +232,16 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
         sv_arg_int(&args, geometry[i]);
     sv_arg_float(&args, p->activation.alpha);
     sv_arg_float(&args, p->activation.beta);
-    if (args.rc != CL_SUCCESS)
-        return sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv2d_direct)");
     const int blocks_per_group = (g.k / g.groups + block - 1) / block;
-    const size_t local[3] = {g.ow >= 16 ? 16 : 8, g.oh >= 4 ? 4 : 1, 1};
-    const size_t global[3] = {sv_round_up((size_t)g.ow, local[0]),
-                              sv_round_up((size_t)g.oh, local[1]),
+    const size_t columns = cpu ? (size_t)(g.ow + CPU_PIXELS - 1) / CPU_PIXELS : (size_t)g.ow;
+    const size_t local[3] = {cpu ? 1 : (g.ow >= 16 ? 16 : 8), cpu ? 1 : (g.oh >= 4 ? 4 : 1), 1};
+    const size_t global[3] = {sv_round_up(columns, local[0]), sv_round_up((size_t)g.oh, local[1]),
                               (size_t)g.n * (size_t)g.groups * (size_t)blocks_per_group};
-    return sv_enqueue(ctx, kernel, 3, global, local, "conv2d_direct");
+    st = args.rc != CL_SUCCESS ? sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv)")
+                               : sv_enqueue(ctx, kernel, 3, global, local, name);
+    if (cpu)
+        clReleaseMemObject(weights); /* freed once the queued kernels are done with it */
+    return st;
 }
 
 sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, const sv_tensor *w,
