@@ -19,24 +19,11 @@ typedef struct concat_case {
     int64_t y_dims[SV_MAX_RANK];
 } concat_case;
 
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
-
 static void describe(const concat_case *c, char *buf, size_t size) {
     size_t used = (size_t)snprintf(buf, size, "concat axis %d of", c->axis);
     for (int k = 0; k < c->count && used < size; k++) {
         char d[64];
-        format_dims(d, sizeof d, c->rank, c->dims[k]);
+        test_format_dims(d, sizeof d, c->rank, c->dims[k]);
         used += (size_t)snprintf(buf + used, size - used, " [%s]", d);
     }
 }
@@ -86,27 +73,13 @@ static float *run_case(sv_context *ctx, const concat_case *c, float *const *inpu
 /* Compares the device with the reference on one case, every element exactly. */
 static void check_case(sv_context *dev, sv_context *ref, const concat_case *c, test_rng *rng) {
     float *inputs[MAX_INPUTS];
-    for (int k = 0; k < c->count; k++) {
-        const size_t n = (size_t)count_of(c->rank, c->dims[k]);
-        inputs[k] = malloc(n * sizeof *inputs[k]);
-        ck_assert_ptr_nonnull(inputs[k]);
-        test_fill_uniform(rng, inputs[k], n, -1.0f, 1.0f);
-    }
+    for (int k = 0; k < c->count; k++)
+        inputs[k] = test_random_array(rng, (size_t)test_count(c->rank, c->dims[k]), -1.0f, 1.0f);
     float *y = run_case(dev, c, inputs);
     float *r = run_case(ref, c, inputs);
-    const size_t ny = (size_t)count_of(c->rank, c->y_dims);
     char what[512];
     describe(c, what, sizeof what);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < ny; i++)
-        if (!(y[i] == r[i])) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements differ; first at %zu: got %.9g, reference %.9g", what,
-                  bad, ny, first, (double)y[first], (double)r[first]);
+    test_assert_equal(y, r, (size_t)test_count(c->rank, c->y_dims), what);
     for (int k = 0; k < c->count; k++)
         free(inputs[k]);
     free(y), free(r);
@@ -171,9 +144,8 @@ START_TEST(test_worked_examples) {
         {"columns", -1, 2, 2, {{2, 2}, {2, 1}}, {a, b}, {1, 2, 5, 3, 4, 6}},
         {"1-D", 0, 3, 1, {{2}, {1}, {3}}, {b, p, q}, {5, 6, 7, 8, 9, 10}},
     };
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         for (size_t m = 0; m < sizeof rows / sizeof rows[0]; m++) {
             concat_case c;
             memset(&c, 0, sizeof c);
@@ -192,7 +164,7 @@ START_TEST(test_worked_examples) {
             float *y = run_case(ctx, &c, rows[m].data);
             for (int i = 0; i < 6; i++)
                 ck_assert_msg(y[i] == rows[m].expected[i], "%s on %s, cell %d: got %g, want %g",
-                              rows[m].what, specs[s] ? specs[s] : "device", i, (double)y[i],
+                              rows[m].what, test_spec_name(test_spec(s)), i, (double)y[i],
                               (double)rows[m].expected[i]);
             free(y);
         }
@@ -203,13 +175,7 @@ END_TEST
 
 /* --- invalid parameters: each row breaks one rule of a valid case (three inputs [2,3,4],
  * [2,5,4], [2,1,4] along axis 1) and names the status and a phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"no inputs", SV_INVALID_ARGUMENT, "needs at least 1"},
     {"negative count", SV_INVALID_ARGUMENT, "needs at least 1"},
     {"axis past the rank", SV_INVALID_ARGUMENT, "axis 3 is outside"},
@@ -241,7 +207,7 @@ static void break_rule(int row, int *axis, int *count, int *ranks, int64_t (*dim
 }
 
 START_TEST(test_invalid_parameters_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
+    const test_invalid_row *row = &invalid_rows[_i];
     int axis = 1, count = 3, ranks[3] = {3, 3, 3};
     int64_t dims[3][3] = {{2, 3, 4}, {2, 5, 4}, {2, 1, 4}}, y[3];
     const int64_t *shapes[3] = {dims[0], dims[1], dims[2]};
@@ -251,23 +217,16 @@ START_TEST(test_invalid_parameters_are_rejected) {
     ck_assert_int_eq(sv_concat_output_shape(-2, count, ranks, shapes, y, &msg), SV_OK);
     ck_assert(y[0] == 2 && y[1] == 9 && y[2] == 4);
     break_rule(_i, &axis, &count, ranks, dims, shapes);
-    for (int i = 0; i < 3; i++)
-        y[i] = -7;
+    test_poison_dims(y, 3);
     sv_status st = sv_concat_output_shape(axis, count, ranks, shapes, y, &msg);
-    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
-                  sv_status_name(row->status), sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
-                  msg.text, row->phrase);
-    for (int i = 0; i < 3; i++)
-        ck_assert_msg(y[i] == -7, "%s: output shape written on failure", row->what);
+    test_assert_shape_rejected(row, st, msg.text, y, 3);
 }
 END_TEST
 
 /* The same validation guards sv_concat on a context, and the message reaches sv_last_error. */
 START_TEST(test_invalid_call_reports_through_context) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t a_dims[3] = {2, 3, 4}, b_dims[3] = {2, 5, 4}, c_dims[3] = {2, 5, 3};
         const int64_t y_dims[3] = {2, 8, 4}, wrong_y[3] = {2, 8, 5};
         sv_tensor *a, *b, *c, *y, *y_wrong, *foreign, *alias;
@@ -315,24 +274,16 @@ END_TEST
 
 static Suite *concat_suite(void) {
     Suite *s = suite_create("concat");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, SV_MAX_RANK);
     tcase_add_test(sweep, test_inception_join_matches_reference);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
+    TCase *known = test_add_case(s, "hand-computed", 120);
     tcase_add_test(known, test_worked_examples);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_invalid_parameters_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
+                        TEST_COUNT_OF(invalid_rows));
     tcase_add_test(invalid, test_invalid_call_reports_through_context);
-    suite_add_tcase(s, invalid);
     return s;
 }
 
-int main(void) {
-    return test_run_suite(concat_suite());
-}
+TEST_MAIN(concat_suite)

@@ -57,9 +57,8 @@ static int run_box_conv(sv_context *ctx, char *why, size_t why_size) {
 }
 
 START_TEST(test_create_release_repeatedly) {
-    const char *specs[2] = {"ref", NULL};
     for (int round = 0; round < 20; round++) {
-        sv_context *ctx = test_context(specs[round % 2]);
+        sv_context *ctx = test_context(test_spec(round % TEST_SPEC_COUNT));
         ck_assert_ptr_nonnull(sv_context_device(ctx));
         ck_assert_str_eq(sv_last_error(ctx), "");
         char why[WHY_SIZE];
@@ -155,13 +154,13 @@ START_TEST(test_kernels_from_directory) {
 }
 END_TEST
 
-int main(void) {
+static Suite *context_suite(void) {
     Suite *s = suite_create("context");
-    TCase *tc = tcase_create("lifecycle");
-    tcase_set_timeout(tc, 300);
+    TCase *tc = test_add_case(s, "lifecycle", 300);
     tcase_add_test(tc, test_create_release_repeatedly);
     tcase_add_loop_test(tc, test_two_threads, 0, 2);
     tcase_add_test(tc, test_kernels_from_directory);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    return s;
 }
+
+TEST_MAIN(context_suite)

@@ -17,12 +17,7 @@
  * The activations are at most 1-Lipschitz (leaky relu, elu and hard sigmoid slopes are drawn in
  * [0, 1)), so the bound carries through them. CONV_RTOL covers the rounding of both results to fp32
  * and the device's exp/tanh (OpenCL allows 3 and 5 ulp, hence 8 ulp). */
-#define UNIT_ROUNDOFF 0x1p-24
 #define CONV_RTOL (8 * FLT_EPSILON)
-
-static double summation_gamma(long terms) {
-    return (double)terms * UNIT_ROUNDOFF / (1.0 - (double)terms * UNIT_ROUNDOFF);
-}
 
 typedef struct conv_case {
     sv_conv_params p;
@@ -31,27 +26,11 @@ typedef struct conv_case {
     int has_bias;
 } conv_case;
 
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
 static long taps_of(const conv_case *c) {
     long taps = (long)c->w_dims[1];
     for (int i = 2; i < c->rank; i++)
         taps *= (long)c->w_dims[i];
     return taps;
-}
-
-static int max_pad(sv_pad_mode mode, int n) {
-    switch (mode) {
-    case SV_PAD_REFLECT: return n - 1;
-    case SV_PAD_SYMMETRIC:
-    case SV_PAD_CIRCULAR: return n;
-    default: return 4;
-    }
 }
 
 /* Draws a valid case: odd and even sizes, batch 1..3, 1..3 groups or depthwise, kernel 1..5,
@@ -62,11 +41,7 @@ static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
     memset(&c, 0, sizeof c);
     c.p = sv_conv_params_default(spatial_dims);
     c.p.pad_mode = mode;
-    c.p.activation.kind = act;
-    /* clip's lower bound in [-1, 0); the others' slopes in [0, 1), keeping them 1-Lipschitz */
-    c.p.activation.alpha =
-        act == SV_ACT_CLIP ? test_float(rng, -1.0f, 0.0f) : test_float(rng, 0.0f, 1.0f);
-    c.p.activation.beta = test_float(rng, 0.0f, 1.0f);
+    c.p.activation = test_lipschitz_activation(rng, act);
     c.rank = spatial_dims + 2;
     const int depthwise = test_int(rng, 0, 3) == 0;
     const int groups = depthwise ? test_int(rng, 1, 6) : test_int(rng, 1, 3);
@@ -86,7 +61,7 @@ static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
         c.p.pad_begin[i] = test_int(rng, 0, 3);
         c.p.pad_end[i] = test_int(rng, 0, 3);
         /* grow the input until the pads fit the mode and the dilated kernel fits the input */
-        while (c.p.pad_begin[i] > max_pad(mode, n) || c.p.pad_end[i] > max_pad(mode, n) ||
+        while (c.p.pad_begin[i] > test_max_pad(mode, n) || c.p.pad_end[i] > test_max_pad(mode, n) ||
                d * (k - 1) + 1 > n + c.p.pad_begin[i] + c.p.pad_end[i])
             n++;
         c.x_dims[2 + i] = n;
@@ -100,17 +75,11 @@ static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
     return c;
 }
 
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
-
 static void describe(const conv_case *c, char *buf, size_t size) {
     const sv_conv_params *p = &c->p;
     char x[96], w[96];
-    format_dims(x, sizeof x, c->rank, c->x_dims);
-    format_dims(w, sizeof w, c->rank, c->w_dims);
+    test_format_dims(x, sizeof x, c->rank, c->x_dims);
+    test_format_dims(w, sizeof w, c->rank, c->w_dims);
     snprintf(buf, size,
              "conv%dd x[%s] w[%s] stride %d,%d dil %d,%d pad %d,%d/%d,%d groups %d mode %d act %d "
              "(alpha %g beta %g) bias %d",
@@ -140,29 +109,21 @@ static float *run_case(sv_context *ctx, const conv_case *c, const sv_conv_params
 
 /* Compares the device with the reference on one case, element by element. */
 static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, test_rng *rng) {
-    const size_t nx = (size_t)count_of(c->rank, c->x_dims),
-                 nw = (size_t)count_of(c->rank, c->w_dims);
-    const size_t ny = (size_t)count_of(c->rank, c->y_dims), nb = (size_t)c->w_dims[0];
-    float *x = malloc(nx * sizeof *x), *w = malloc(nw * sizeof *w), *b = malloc(nb * sizeof *b);
-    float *ax = malloc(nx * sizeof *ax), *aw = malloc(nw * sizeof *aw),
-          *ab = malloc(nb * sizeof *ab);
-    ck_assert(x && w && b && ax && aw && ab);
-    test_fill_uniform(rng, x, nx, -1.0f, 1.0f);
-    test_fill_uniform(rng, w, nw, -1.0f, 1.0f);
-    test_fill_uniform(rng, b, nb, -1.0f, 1.0f);
-    for (size_t i = 0; i < nx; i++)
-        ax[i] = fabsf(x[i]);
-    for (size_t i = 0; i < nw; i++)
-        aw[i] = fabsf(w[i]);
-    for (size_t i = 0; i < nb; i++)
-        ab[i] = fabsf(b[i]);
+    const size_t nx = (size_t)test_count(c->rank, c->x_dims),
+                 nw = (size_t)test_count(c->rank, c->w_dims);
+    const size_t ny = (size_t)test_count(c->rank, c->y_dims), nb = (size_t)c->w_dims[0];
+    float *x = test_random_array(rng, nx, -1.0f, 1.0f),
+          *w = test_random_array(rng, nw, -1.0f, 1.0f),
+          *b = test_random_array(rng, nb, -1.0f, 1.0f);
+    float *ax = test_absolute_copy(x, nx), *aw = test_absolute_copy(w, nw),
+          *ab = test_absolute_copy(b, nb);
 
     float *r = run_case(ref, c, &c->p, x, w, c->has_bias ? b : NULL);
     sv_conv_params plain = c->p;
     plain.activation.kind = SV_ACT_NONE;
     float *magnitude = run_case(ref, c, &plain, ax, aw, c->has_bias ? ab : NULL);
 
-    const double gamma = summation_gamma(taps_of(c) + 1);
+    const double gamma = test_summation_gamma(TEST_UNIT_ROUNDOFF, taps_of(c) + 1);
     char what[512];
     describe(c, what, sizeof what);
     /* every algorithm the device has, whatever the automatic choice would be */
@@ -170,20 +131,9 @@ static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, tes
         sv_conv_params on_device = c->p;
         on_device.algorithm = (sv_conv_algorithm)algorithm;
         float *y = run_case(dev, c, &on_device, x, w, c->has_bias ? b : NULL);
-        size_t bad = 0, first = 0;
-        for (size_t i = 0; i < ny; i++) {
-            const double err = fabs((double)y[i] - (double)r[i]);
-            if (!(err <= gamma * magnitude[i] + CONV_RTOL * fabs((double)r[i]))) {
-                if (!bad)
-                    first = i;
-                bad++;
-            }
-        }
-        ck_assert_msg(bad == 0,
-                      "%s, algorithm %d: %zu of %zu elements out of tolerance; first at %zu: got "
-                      "%.9g, reference %.9g, bound %.3g",
-                      what, algorithm, bad, ny, first, (double)y[first], (double)r[first],
-                      gamma * magnitude[first] + CONV_RTOL * fabs((double)r[first]));
+        char with_algorithm[600];
+        snprintf(with_algorithm, sizeof with_algorithm, "%s, algorithm %d", what, algorithm);
+        test_assert_summation(y, r, magnitude, ny, gamma, CONV_RTOL, with_algorithm);
         free(y);
     }
     free(x), free(w), free(b), free(ax), free(aw), free(ab), free(r), free(magnitude);
@@ -310,9 +260,8 @@ START_TEST(test_padding_modes_on_abc) {
         {SV_PAD_SYMMETRIC, {2, 1, 1, 2, 3, 3, 2}}, {SV_PAD_REPLICATE, {1, 1, 1, 2, 3, 3, 3}},
         {SV_PAD_CIRCULAR, {2, 3, 1, 2, 3, 1, 2}},
     };
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         for (size_t m = 0; m < sizeof rows / sizeof rows[0]; m++) {
             conv_case c;
             memset(&c, 0, sizeof c);
@@ -329,7 +278,7 @@ START_TEST(test_padding_modes_on_abc) {
             for (int i = 0; i < 7; i++)
                 ck_assert_msg(y[i] == rows[m].expected[i],
                               "%s padding on %s, cell %d: got %g, want %g", "ABC",
-                              specs[s] ? specs[s] : "device", i, (double)y[i],
+                              test_spec_name(test_spec(s)), i, (double)y[i],
                               (double)rows[m].expected[i]);
             free(y);
         }
@@ -340,13 +289,7 @@ END_TEST
 
 /* --- invalid parameters: each row breaks one rule of a valid 2-D case (x [1,4,5,5], w [6,2,3,3],
  * groups 2, bias 6) and names the status and a phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"channels not divisible by groups", SV_INVALID_ARGUMENT, "divisible by groups"},
     {"zero groups", SV_INVALID_ARGUMENT, "groups = 0"},
     {"weight channels per group", SV_SHAPE_MISMATCH, "input channels per group"},
@@ -394,7 +337,7 @@ static void break_rule(int row, sv_conv_params *p, int *rank, int64_t *x, int64_
 }
 
 START_TEST(test_invalid_parameters_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
+    const test_invalid_row *row = &invalid_rows[_i];
     sv_conv_params p = sv_conv_params_default(2);
     p.groups = 2;
     int rank = 4;
@@ -402,23 +345,16 @@ START_TEST(test_invalid_parameters_are_rejected) {
     sv_message msg = {{0}};
     ck_assert_int_eq(sv_conv_output_shape(&p, rank, x, w, &bias, y, &msg), SV_OK);
     break_rule(_i, &p, &rank, x, w, &bias);
-    for (int i = 0; i < 4; i++)
-        y[i] = -7;
+    test_poison_dims(y, 4);
     sv_status st = sv_conv_output_shape(&p, rank, x, w, &bias, y, &msg);
-    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
-                  sv_status_name(row->status), sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
-                  msg.text, row->phrase);
-    for (int i = 0; i < 4; i++)
-        ck_assert_msg(y[i] == -7, "%s: output shape written on failure", row->what);
+    test_assert_shape_rejected(row, st, msg.text, y, 4);
 }
 END_TEST
 
 /* The same validation guards sv_conv on a context, and the message reaches sv_last_error. */
 START_TEST(test_invalid_call_reports_through_context) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t x_dims[4] = {1, 4, 5, 5}, w_dims[4] = {6, 2, 3, 3}, y_dims[4] = {1, 6, 3, 3};
         const int64_t wrong_y[4] = {1, 6, 5, 5};
         sv_tensor *x, *w, *y, *y_wrong, *foreign;
@@ -448,27 +384,18 @@ END_TEST
 
 static Suite *conv_suite(void) {
     Suite *s = suite_create("conv");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 600);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 600);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, 2 * PAD_MODES);
     tcase_add_test(sweep, test_vgg_layer_matches_reference);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
-    const int nclassic = (int)(sizeof classic / sizeof classic[0]);
-    tcase_add_loop_test(known, test_classic_kernels_on_reference, 0, nclassic);
-    tcase_add_loop_test(known, test_classic_kernels_on_device, 0, nclassic);
+    TCase *known = test_add_case(s, "hand-computed", 120);
+    tcase_add_loop_test(known, test_classic_kernels_on_reference, 0, TEST_COUNT_OF(classic));
+    tcase_add_loop_test(known, test_classic_kernels_on_device, 0, TEST_COUNT_OF(classic));
     tcase_add_test(known, test_padding_modes_on_abc);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_invalid_parameters_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
+                        TEST_COUNT_OF(invalid_rows));
     tcase_add_test(invalid, test_invalid_call_reports_through_context);
-    suite_add_tcase(s, invalid);
     return s;
 }
 
-int main(void) {
-    return test_run_suite(conv_suite());
-}
+TEST_MAIN(conv_suite)

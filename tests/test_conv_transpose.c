@@ -20,13 +20,7 @@
  * at most 1-Lipschitz (leaky relu, elu and hard sigmoid slopes are drawn in [0, 1)), so the bound
  * carries through them. CT_RTOL covers the rounding of both results to fp32 and the device's
  * exp/tanh (OpenCL allows 3 and 5 ulp, hence 8 ulp). */
-#define UNIT_ROUNDOFF 0x1p-24
-#define DOUBLE_ROUNDOFF 0x1p-53
 #define CT_RTOL (8 * FLT_EPSILON)
-
-static double summation_gamma(double unit, long terms) {
-    return (double)terms * unit / (1.0 - (double)terms * unit);
-}
 
 typedef struct ct_case {
     sv_conv_transpose_params p;
@@ -34,13 +28,6 @@ typedef struct ct_case {
     int64_t x_dims[4], w_dims[4], y_dims[4];
     int has_bias;
 } ct_case;
-
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
 
 /* Most products an output sums: every input channel of its group times every tap. */
 static long terms_of(const ct_case *c) {
@@ -63,11 +50,7 @@ static ct_case random_case(test_rng *rng, int spatial_dims, sv_activation_kind a
     ct_case c;
     memset(&c, 0, sizeof c);
     c.p = sv_conv_transpose_params_default(spatial_dims);
-    c.p.activation.kind = act;
-    /* clip's lower bound in [-1, 0); the others' slopes in [0, 1), keeping them 1-Lipschitz */
-    c.p.activation.alpha =
-        act == SV_ACT_CLIP ? test_float(rng, -1.0f, 0.0f) : test_float(rng, 0.0f, 1.0f);
-    c.p.activation.beta = test_float(rng, 0.0f, 1.0f);
+    c.p.activation = test_lipschitz_activation(rng, act);
     c.rank = spatial_dims + 2;
     const int depthwise = test_int(rng, 0, 3) == 0;
     const int groups = depthwise ? test_int(rng, 1, 6) : test_int(rng, 1, 3);
@@ -109,18 +92,12 @@ static ct_case random_case(test_rng *rng, int spatial_dims, sv_activation_kind a
     return c;
 }
 
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
-
 static void describe(const ct_case *c, char *buf, size_t size) {
     const sv_conv_transpose_params *p = &c->p;
     char x[96], w[96], y[96];
-    format_dims(x, sizeof x, c->rank, c->x_dims);
-    format_dims(w, sizeof w, c->rank, c->w_dims);
-    format_dims(y, sizeof y, c->rank, c->y_dims);
+    test_format_dims(x, sizeof x, c->rank, c->x_dims);
+    test_format_dims(w, sizeof w, c->rank, c->w_dims);
+    test_format_dims(y, sizeof y, c->rank, c->y_dims);
     snprintf(buf, size,
              "conv_transpose%dd x[%s] w[%s] y[%s] stride %d,%d dil %d,%d pad %d,%d/%d,%d "
              "out_pad %d,%d out_size %lld,%lld groups %d act %d (alpha %g beta %g) bias %d",
@@ -149,28 +126,19 @@ static float *run_case(sv_context *ctx, const ct_case *c, const sv_conv_transpos
     return y;
 }
 
+/* Inputs and weights uniform in [-1, 1). */
 static float *random_array(test_rng *rng, size_t n) {
-    float *a = malloc(n * sizeof *a);
-    ck_assert_ptr_nonnull(a);
-    test_fill_uniform(rng, a, n, -1.0f, 1.0f);
-    return a;
-}
-
-static float *absolute_copy(const float *a, size_t n) {
-    float *m = malloc(n * sizeof *m);
-    ck_assert_ptr_nonnull(m);
-    for (size_t i = 0; i < n; i++)
-        m[i] = fabsf(a[i]);
-    return m;
+    return test_random_array(rng, n, -1.0f, 1.0f);
 }
 
 /* Compares the device with the reference on one case, element by element. */
 static void check_case(sv_context *dev, sv_context *ref, const ct_case *c, test_rng *rng) {
-    const size_t nx = (size_t)count_of(c->rank, c->x_dims),
-                 nw = (size_t)count_of(c->rank, c->w_dims);
-    const size_t ny = (size_t)count_of(c->rank, c->y_dims), nb = (size_t)c->y_dims[1];
+    const size_t nx = (size_t)test_count(c->rank, c->x_dims),
+                 nw = (size_t)test_count(c->rank, c->w_dims);
+    const size_t ny = (size_t)test_count(c->rank, c->y_dims), nb = (size_t)c->y_dims[1];
     float *x = random_array(rng, nx), *w = random_array(rng, nw), *b = random_array(rng, nb);
-    float *ax = absolute_copy(x, nx), *aw = absolute_copy(w, nw), *ab = absolute_copy(b, nb);
+    float *ax = test_absolute_copy(x, nx), *aw = test_absolute_copy(w, nw),
+          *ab = test_absolute_copy(b, nb);
 
     float *y = run_case(dev, c, &c->p, x, w, c->has_bias ? b : NULL);
     float *r = run_case(ref, c, &c->p, x, w, c->has_bias ? b : NULL);
@@ -178,23 +146,10 @@ static void check_case(sv_context *dev, sv_context *ref, const ct_case *c, test_
     plain.activation.kind = SV_ACT_NONE;
     float *magnitude = run_case(ref, c, &plain, ax, aw, c->has_bias ? ab : NULL);
 
-    const double gamma = summation_gamma(UNIT_ROUNDOFF, terms_of(c) + 1);
+    const double gamma = test_summation_gamma(TEST_UNIT_ROUNDOFF, terms_of(c) + 1);
     char what[640];
     describe(c, what, sizeof what);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < ny; i++) {
-        const double err = fabs((double)y[i] - (double)r[i]);
-        if (!(err <= gamma * magnitude[i] + CT_RTOL * fabs((double)r[i]))) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, "
-                  "reference %.9g, bound %.3g",
-                  what, bad, ny, first, (double)y[first], (double)r[first],
-                  gamma * magnitude[first] + CT_RTOL * fabs((double)r[first]));
+    test_assert_summation(y, r, magnitude, ny, gamma, CT_RTOL, what);
     free(x), free(w), free(b), free(ax), free(aw), free(ab), free(y), free(r), free(magnitude);
 }
 
@@ -348,15 +303,16 @@ static double dot(const float *a, const float *b, size_t n) {
 
 static void check_adjoint(sv_context *ctx, sv_context *ref, const adjoint_case *a, test_rng *rng,
                           const char *where) {
-    const size_t nx = (size_t)count_of(a->rank, a->x_dims),
-                 nw = (size_t)count_of(a->rank, a->w_dims),
-                 ny = (size_t)count_of(a->rank, a->y_dims);
+    const size_t nx = (size_t)test_count(a->rank, a->x_dims),
+                 nw = (size_t)test_count(a->rank, a->w_dims),
+                 ny = (size_t)test_count(a->rank, a->y_dims);
     float *x = random_array(rng, nx), *w = random_array(rng, nw), *y = random_array(rng, ny);
     float *conv_x = run_conv(ctx, a, x, w);
     float *transpose_y = run_transpose(ctx, a, y, w);
     const double lhs = dot(conv_x, y, ny), rhs = dot(x, transpose_y, nx);
 
-    float *ax = absolute_copy(x, nx), *aw = absolute_copy(w, nw), *ay = absolute_copy(y, ny);
+    float *ax = test_absolute_copy(x, nx), *aw = test_absolute_copy(w, nw),
+          *ay = test_absolute_copy(y, ny);
     float *conv_abs = run_conv(ref, a, ax, aw);
     const double magnitude = dot(conv_abs, ay, ny);
     long taps = 1;
@@ -364,15 +320,15 @@ static void check_adjoint(sv_context *ctx, sv_context *ref, const adjoint_case *
         taps *= (long)a->w_dims[i];
     const long conv_terms = (long)a->w_dims[1] * taps;                         /* C_in / g */
     const long transpose_terms = (long)(a->w_dims[0] / a->conv.groups) * taps; /* C_out / g */
-    const double bound = (summation_gamma(UNIT_ROUNDOFF, conv_terms) +
-                          summation_gamma(UNIT_ROUNDOFF, transpose_terms) +
-                          2 * summation_gamma(DOUBLE_ROUNDOFF, (long)ny) +
-                          2 * summation_gamma(DOUBLE_ROUNDOFF, (long)nx)) *
+    const double bound = (test_summation_gamma(TEST_UNIT_ROUNDOFF, conv_terms) +
+                          test_summation_gamma(TEST_UNIT_ROUNDOFF, transpose_terms) +
+                          2 * test_summation_gamma(TEST_DOUBLE_ROUNDOFF, (long)ny) +
+                          2 * test_summation_gamma(TEST_DOUBLE_ROUNDOFF, (long)nx)) *
                          magnitude;
     char xs[96], ws[96], ys[96];
-    format_dims(xs, sizeof xs, a->rank, a->x_dims);
-    format_dims(ws, sizeof ws, a->rank, a->w_dims);
-    format_dims(ys, sizeof ys, a->rank, a->y_dims);
+    test_format_dims(xs, sizeof xs, a->rank, a->x_dims);
+    test_format_dims(ws, sizeof ws, a->rank, a->w_dims);
+    test_format_dims(ys, sizeof ys, a->rank, a->y_dims);
     ck_assert_msg(fabs(lhs - rhs) <= bound,
                   "%s: <conv(x), y> = %.12g but <x, conv_transpose(y)> = %.12g (bound %.3g) for "
                   "x[%s] w[%s] y[%s] stride %d,%d dil %d,%d pad %d,%d/%d,%d out_pad %d,%d "
@@ -393,13 +349,13 @@ enum { ADJOINT_CASES = 8 };
  * last case of each 1-D run has a long axis, past the reference's chunk. */
 START_TEST(test_adjoint_of_conv) {
     const int spatial_dims = _i / 2 + 1;
-    const char *spec = _i % 2 ? NULL : "ref";
+    const char *spec = test_spec(_i % 2);
     sv_context *ctx = test_context(spec), *ref = test_context("ref");
     for (int k = 0; k < ADJOINT_CASES; k++) {
         test_rng rng = test_rng_for((uint64_t)(5000 + _i * 100 + k));
         const int long_axis = spatial_dims == 1 && k == ADJOINT_CASES - 1;
         adjoint_case a = random_adjoint_case(&rng, spatial_dims, long_axis);
-        check_adjoint(ctx, ref, &a, &rng, spec ? spec : "device");
+        check_adjoint(ctx, ref, &a, &rng, test_spec_name(spec));
     }
     sv_context_release(ctx);
     sv_context_release(ref);
@@ -452,6 +408,12 @@ static const float w1001[4] = {1, 0, 0, 1};
 static const float w12[2] = {1, 2};
 static const float w11_1m1[4] = {1, 1, 1, -1};
 static const float w2m1[2] = {2, -1};
+/* test_convtranspose_pad and test_convtranspose_output_shape: the same [1, 2, 10, 8] output, one
+ * channel listed */
+static const float onnx_10x8[80] = {
+    0, 0, 1, 1, 3,  2, 2,  0, 0, 0, 1, 1, 3,  2, 2,  0, 0, 0, 1, 1, 3, 2, 2, 0,  3, 3,  7,
+    4, 9, 5, 5, 0,  3, 3,  7, 4, 9, 5, 5, 0,  3, 3,  7, 4, 9, 5, 5, 0, 6, 6, 13, 7, 15, 8,
+    8, 0, 6, 6, 13, 7, 15, 8, 8, 0, 6, 6, 13, 7, 15, 8, 8, 0, 0, 0, 0, 0, 0, 0,  0, 0};
 
 static const worked_example worked[] = {
     {"1-D stride 2",
@@ -761,10 +723,7 @@ static const worked_example worked[] = {
      1,
      SV_ACT_NONE,
      80,
-     (const float[]){0,  0, 1, 1, 3, 2, 2,  0, 0,  0, 1,  1, 3,  2, 2, 0, 0, 0, 1,  1,
-                     3,  2, 2, 0, 3, 3, 7,  4, 9,  5, 5,  0, 3,  3, 7, 4, 9, 5, 5,  0,
-                     3,  3, 7, 4, 9, 5, 5,  0, 6,  6, 13, 7, 15, 8, 8, 0, 6, 6, 13, 7,
-                     15, 8, 8, 0, 6, 6, 13, 7, 15, 8, 8,  0, 0,  0, 0, 0, 0, 0, 0,  0}},
+     onnx_10x8},
     {"ONNX test_convtranspose_output_shape",
      2,
      {1, 1, 3, 3},
@@ -782,10 +741,7 @@ static const worked_example worked[] = {
      1,
      SV_ACT_NONE,
      80,
-     (const float[]){0,  0, 1, 1, 3, 2, 2,  0, 0,  0, 1,  1, 3,  2, 2, 0, 0, 0, 1,  1,
-                     3,  2, 2, 0, 3, 3, 7,  4, 9,  5, 5,  0, 3,  3, 7, 4, 9, 5, 5,  0,
-                     3,  3, 7, 4, 9, 5, 5,  0, 6,  6, 13, 7, 15, 8, 8, 0, 6, 6, 13, 7,
-                     15, 8, 8, 0, 6, 6, 13, 7, 15, 8, 8,  0, 0,  0, 0, 0, 0, 0, 0,  0}},
+     onnx_10x8},
     {"ONNX test_convtranspose_autopad_same (SAME_UPPER: pads (0, 1))",
      2,
      {1, 1, 3, 3},
@@ -806,8 +762,6 @@ static const worked_example worked[] = {
      (const float[]){0, 0, 1, 1, 3, 2, 0, 0, 1,  1,  3,  2,  3, 3, 8,  5, 12, 7,
                      3, 3, 7, 4, 9, 5, 9, 9, 20, 11, 24, 13, 6, 6, 13, 7, 15, 8}},
 };
-
-enum { WORKED_COUNT = (int)(sizeof worked / sizeof worked[0]) };
 
 static void check_worked(const char *spec, int index) {
     const worked_example *e = &worked[index];
@@ -839,7 +793,8 @@ static void check_worked(const char *spec, int index) {
         ck_assert_msg(shape[i] == e->y_dims[i], "%s: output dim %d is %lld, want %lld", e->name, i,
                       (long long)shape[i], (long long)e->y_dims[i]);
     /* the API takes non-const host data; the tables are copied */
-    const size_t nx = (size_t)count_of(c.rank, c.x_dims), nw = (size_t)count_of(c.rank, c.w_dims);
+    const size_t nx = (size_t)test_count(c.rank, c.x_dims),
+                 nw = (size_t)test_count(c.rank, c.w_dims);
     float x[16], w[32], b[8];
     ck_assert(nx <= 16 && nw <= 32 && (size_t)bias_len <= 8);
     memcpy(x, e->x, nx * sizeof *x);
@@ -847,10 +802,10 @@ static void check_worked(const char *spec, int index) {
     if (e->b)
         memcpy(b, e->b, (size_t)bias_len * sizeof *b);
     float *y = run_case(ctx, &c, &c.p, x, w, e->b ? b : NULL);
-    const size_t ny = (size_t)count_of(c.rank, c.y_dims);
+    const size_t ny = (size_t)test_count(c.rank, c.y_dims);
     for (size_t i = 0; i < ny; i++)
         ck_assert_msg(y[i] == e->expected[i % e->expected_len],
-                      "%s on %s, element %zu: got %g, want %g", e->name, spec ? spec : "device", i,
+                      "%s on %s, element %zu: got %g, want %g", e->name, test_spec_name(spec), i,
                       (double)y[i], (double)e->expected[i % e->expected_len]);
     free(y);
     sv_context_release(ctx);
@@ -869,13 +824,7 @@ END_TEST
 /* --- invalid parameters: each row breaks one rule of a valid 2-D case (x [1,4,5,5],
  * w [4,3,3,3], groups 2, stride 2, pads 1: y [1,6,9,9], bias 6) and names the status and a
  * phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"channels not divisible by groups", SV_INVALID_ARGUMENT, "divisible by groups (3)"},
     {"zero groups", SV_INVALID_ARGUMENT, "groups = 0"},
     {"negative groups", SV_INVALID_ARGUMENT, "groups = -2"},
@@ -944,7 +893,7 @@ static sv_conv_transpose_params valid_params(void) {
 }
 
 START_TEST(test_invalid_parameters_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
+    const test_invalid_row *row = &invalid_rows[_i];
     sv_conv_transpose_params p = valid_params();
     int rank = 4;
     int64_t x[4] = {1, 4, 5, 5}, w[4] = {4, 3, 3, 3}, bias = 6, y[4];
@@ -954,17 +903,11 @@ START_TEST(test_invalid_parameters_are_rejected) {
     for (int i = 0; i < 4; i++)
         ck_assert_int_eq(y[i], want[i]);
     break_rule(_i, &p, &rank, x, w, &bias);
-    for (int i = 0; i < 4; i++)
-        y[i] = -7;
+    test_poison_dims(y, 4);
     sv_status st = sv_conv_transpose_output_shape(&p, rank, x, w, &bias, y, &msg);
-    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
-                  sv_status_name(row->status), sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
-                  msg.text, row->phrase);
+    test_assert_shape_rejected(row, st, msg.text, y, 4);
     ck_assert_msg(strstr(msg.text, "conv_transpose") != NULL, "%s: message '%s' names no op",
                   row->what, msg.text);
-    for (int i = 0; i < 4; i++)
-        ck_assert_msg(y[i] == -7, "%s: output shape written on failure", row->what);
 }
 END_TEST
 
@@ -991,9 +934,8 @@ END_TEST
 /* The same validation guards sv_conv_transpose on a context, and the message reaches
  * sv_last_error. */
 START_TEST(test_invalid_call_reports_through_context) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t x_dims[4] = {1, 4, 5, 5}, w_dims[4] = {4, 3, 3, 3}, y_dims[4] = {1, 6, 9, 9};
         const int64_t wrong_y[4] = {1, 6, 10, 10}, w3_dims[3] = {4, 3, 3}, b2_dims[2] = {2, 3};
         sv_tensor *x, *w, *w3, *b2, *y, *y_wrong, *foreign;
@@ -1031,30 +973,20 @@ END_TEST
 
 static Suite *conv_transpose_suite(void) {
     Suite *s = suite_create("conv_transpose");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 600);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 600);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, 2 * ACTIVATIONS);
     tcase_add_test(sweep, test_large_layers_match_reference);
-    suite_add_tcase(s, sweep);
-    TCase *adjoint = tcase_create("adjoint of conv");
-    tcase_set_timeout(adjoint, 300);
+    TCase *adjoint = test_add_case(s, "adjoint of conv", 300);
     tcase_add_loop_test(adjoint, test_adjoint_of_conv, 0, 4);
-    suite_add_tcase(s, adjoint);
-    TCase *known = tcase_create("worked examples");
-    tcase_set_timeout(known, 120);
-    tcase_add_loop_test(known, test_worked_examples_on_reference, 0, WORKED_COUNT);
-    tcase_add_loop_test(known, test_worked_examples_on_device, 0, WORKED_COUNT);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    TCase *known = test_add_case(s, "worked examples", 120);
+    tcase_add_loop_test(known, test_worked_examples_on_reference, 0, TEST_COUNT_OF(worked));
+    tcase_add_loop_test(known, test_worked_examples_on_device, 0, TEST_COUNT_OF(worked));
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_invalid_parameters_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
+                        TEST_COUNT_OF(invalid_rows));
     tcase_add_test(invalid, test_default_parameters);
     tcase_add_test(invalid, test_invalid_call_reports_through_context);
-    suite_add_tcase(s, invalid);
     return s;
 }
 
-int main(void) {
-    return test_run_suite(conv_transpose_suite());
-}
+TEST_MAIN(conv_transpose_suite)

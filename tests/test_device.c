@@ -135,15 +135,15 @@ START_TEST(test_bad_specs) {
 }
 END_TEST
 
-int main(void) {
+static Suite *device_suite(void) {
     Suite *s = suite_create("device");
-    TCase *tc = tcase_create("discovery and selection");
-    tcase_set_timeout(tc, 60);
+    TCase *tc = test_add_case(s, "discovery and selection", 60);
     tcase_add_test(tc, test_list_marks_one_default_gpu_first);
     tcase_add_test(tc, test_count_only_query);
     tcase_add_test(tc, test_resolve_specs);
     tcase_add_test(tc, test_environment_variable_selects);
     tcase_add_test(tc, test_bad_specs);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    return s;
 }
+
+TEST_MAIN(device_suite)

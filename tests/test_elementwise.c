@@ -35,7 +35,6 @@
  * |alpha x| + |beta|, and the clamp does not increase errors: 3u (|alpha x| + |beta|); at an
  * infinite x the clamp gives exactly 0 or 1. The ulp limits above hold at infinite inputs too
  * (the OpenCL edge cases promise tanh(+-inf) = +-1 exactly, but pocl returns 0.99999994). */
-#define UNIT_ROUNDOFF 0x1p-24
 #define TRANSCENDENTAL_RTOL (8 * FLT_EPSILON)
 #define TRANSCENDENTAL_ATOL FLT_MIN
 
@@ -44,21 +43,6 @@ enum { ACTIVATIONS = SV_ACT_HARD_SIGMOID + 1, BINARY_OPS = SV_BINARY_PRELU + 1 }
 static const char *const activation_names[ACTIVATIONS] = {
     "none", "relu", "leaky relu", "sigmoid", "tanh", "clip", "elu", "hard sigmoid"};
 static const char *const binary_names[BINARY_OPS] = {"add", "sub", "mul", "div", "prelu"};
-
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-    if (used < size)
-        snprintf(buf + used, size - used, "]");
-}
 
 /* Largest |device - reference| allowed for the activation at input x with reference r; 0 where
  * the results must be equal. */
@@ -71,7 +55,8 @@ static double activation_tolerance(const sv_activation *act, float x, float r) {
         if (!isfinite(x))
             return 0.0;
         return TRANSCENDENTAL_ATOL +
-               3 * UNIT_ROUNDOFF * (fabs((double)act->alpha * (double)x) + fabs((double)act->beta));
+               3 * TEST_UNIT_ROUNDOFF *
+                   (fabs((double)act->alpha * (double)x) + fabs((double)act->beta));
     default: return 0.0;
     }
 }
@@ -82,13 +67,6 @@ static int activation_matches(const sv_activation *act, float x, float y, float 
     if (isinf(r) || isinf(y))
         return y == r;
     return fabs((double)y - (double)r) <= activation_tolerance(act, x, r);
-}
-
-/* Exact equality for results that must be bit-identical up to the NaN payload. */
-static int same_value(float y, float r) {
-    if (isnan(r) || isnan(y))
-        return isnan(r) && isnan(y);
-    return y == r && signbit(y) == signbit(r);
 }
 
 /* A random shape: the first axis a batch of 1..3, the others sized so the tensor stays small,
@@ -135,15 +113,15 @@ static sv_activation random_activation(test_rng *rng, sv_activation_kind kind) {
 /* Compares every element of the device's output with the reference's. */
 static void check_activation(const sv_activation *act, int rank, const int64_t *dims,
                              const float *x, const float *y, const float *r, const char *where) {
-    const size_t n = (size_t)count_of(rank, dims);
+    const size_t n = (size_t)test_count(rank, dims);
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++)
         if (!activation_matches(act, x[i], y[i], r[i]) && !bad++)
             first = i;
     char shape[128];
-    format_dims(shape, sizeof shape, rank, dims);
+    test_format_dims(shape, sizeof shape, rank, dims);
     ck_assert_msg(bad == 0,
-                  "%s: %s (alpha %g, beta %g) on %s: %zu of %zu elements differ; first at %zu: "
+                  "%s: %s (alpha %g, beta %g) on [%s]: %zu of %zu elements differ; first at %zu: "
                   "x %.9g, got %.9g, reference %.9g, tolerance %.3g",
                   where, activation_names[act->kind], (double)act->alpha, (double)act->beta, shape,
                   bad, n, first, (double)x[first], (double)y[first], (double)r[first],
@@ -162,12 +140,9 @@ START_TEST(test_activation_sweep_matches_reference) {
         int64_t dims[SV_MAX_RANK];
         random_shape(&rng, rank, dims);
         const sv_activation act = random_activation(&rng, kind);
-        const size_t n = (size_t)count_of(rank, dims);
-        float *x = malloc(n * sizeof *x);
-        ck_assert_ptr_nonnull(x);
         /* every other case reaches saturation, exp overflow and results below FLT_MIN */
         const float range = k % 2 ? 100.0f : 6.0f;
-        test_fill_uniform(&rng, x, n, -range, range);
+        float *x = test_random_array(&rng, (size_t)test_count(rank, dims), -range, range);
         float *y = run_activation(dev, &act, rank, dims, x);
         float *r = run_activation(ref, &act, rank, dims, x);
         check_activation(&act, rank, dims, x, y, r, "sweep");
@@ -195,16 +170,15 @@ static const struct {
 };
 
 START_TEST(test_activation_examples) {
-    const char *specs[2] = {"ref", NULL};
     const int64_t dims[1] = {4};
     float x[4] = {-2.0f, -0.5f, 0.0f, 1.5f};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         for (size_t k = 0; k < sizeof activation_examples / sizeof activation_examples[0]; k++) {
             const sv_activation *act = &activation_examples[k].act;
             float *y = run_activation(ctx, act, 1, dims, x);
             check_activation(act, 1, dims, x, y, activation_examples[k].expected,
-                             specs[s] ? "example on ref" : "example on device");
+                             test_spec(s) ? "example on ref" : "example on device");
             free(y);
         }
         sv_context_release(ctx);
@@ -335,18 +309,18 @@ static binary_case alternating_case(test_rng *rng, int rank) {
 
 static void check_binary(sv_binary_op op, const binary_case *c, const float *y, const float *r,
                          const char *where) {
-    const size_t n = (size_t)count_of(c->y_rank, c->y_dims);
+    const size_t n = (size_t)test_count(c->y_rank, c->y_dims);
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < n; i++)
-        if (!same_value(y[i], r[i]) && !bad++)
+        if (!test_same_value(y[i], r[i]) && !bad++)
             first = i;
     if (bad == 0)
         return;
     char as[128], bs[128], ys[128];
-    format_dims(as, sizeof as, c->a_rank, c->a_dims);
-    format_dims(bs, sizeof bs, c->b_rank, c->b_dims);
-    format_dims(ys, sizeof ys, c->y_rank, c->y_dims);
-    ck_abort_msg("%s: %s a%s b%s -> y%s: %zu of %zu elements differ; first at %zu: got %.9g, "
+    test_format_dims(as, sizeof as, c->a_rank, c->a_dims);
+    test_format_dims(bs, sizeof bs, c->b_rank, c->b_dims);
+    test_format_dims(ys, sizeof ys, c->y_rank, c->y_dims);
+    ck_abort_msg("%s: %s a[%s] b[%s] -> y[%s]: %zu of %zu elements differ; first at %zu: got %.9g, "
                  "expected %.9g",
                  where, binary_names[op], as, bs, ys, bad, n, first, (double)y[first],
                  (double)r[first]);
@@ -354,8 +328,8 @@ static void check_binary(sv_binary_op op, const binary_case *c, const float *y, 
 
 static void check_binary_case(sv_context *dev, sv_context *ref, sv_binary_op op,
                               const binary_case *c, test_rng *rng, int with_specials) {
-    const size_t na = (size_t)count_of(c->a_rank, c->a_dims),
-                 nb = (size_t)count_of(c->b_rank, c->b_dims);
+    const size_t na = (size_t)test_count(c->a_rank, c->a_dims),
+                 nb = (size_t)test_count(c->b_rank, c->b_dims);
     float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
     ck_assert(a && b);
     test_fill_uniform(rng, a, na, -4.0f, 4.0f);
@@ -490,8 +464,8 @@ START_TEST(test_binary_special_values) {
         if (special_pairs[k].op != op)
             continue;
         const size_t i = (size_t)special_pairs[k].a * SPECIAL_PAIRS + (size_t)special_pairs[k].b;
-        ck_assert_msg(same_value(r[i], special_pairs[k].expected) &&
-                          same_value(y[i], special_pairs[k].expected),
+        ck_assert_msg(test_same_value(r[i], special_pairs[k].expected) &&
+                          test_same_value(y[i], special_pairs[k].expected),
                       "%s(%g, %g): reference %g, device %g, expected %g", binary_names[op],
                       (double)a[special_pairs[k].a], (double)b[special_pairs[k].b], (double)r[i],
                       (double)y[i], (double)special_pairs[k].expected);
@@ -588,9 +562,8 @@ static const struct {
 };
 
 START_TEST(test_binary_examples) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         for (size_t k = 0; k < sizeof binary_examples / sizeof binary_examples[0]; k++) {
             binary_case c;
             memset(&c, 0, sizeof c);
@@ -616,7 +589,6 @@ END_TEST
  * output's shape; every element is read before its own position is written. Compared with the
  * reference computed out of place. */
 START_TEST(test_in_place_matches_out_of_place) {
-    const char *specs[2] = {"ref", NULL};
     const int64_t dims[3] = {3, 5, 7}, channel[2] = {5, 1};
     float x[105], c[5];
     test_rng rng = test_rng_for(30000);
@@ -639,9 +611,9 @@ START_TEST(test_in_place_matches_out_of_place) {
     float *r_ba = run_binary(ref, SV_BINARY_SUB, &ba, c, x);
     float *r_act = run_activation(ref, &act, 3, dims, x);
     sv_context_release(ref);
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < TEST_SPEC_COUNT; s++)
         for (int through_view = 0; through_view < 2; through_view++) {
-            sv_context *ctx = test_context(specs[s]);
+            sv_context *ctx = test_context(test_spec(s));
             sv_tensor *xt = test_tensor_from(ctx, x, 3, dims);
             sv_tensor *ct = test_tensor_from(ctx, c, 2, channel);
             sv_tensor *view = NULL;
@@ -718,47 +690,40 @@ START_TEST(test_broadcast_shapes) {
 END_TEST
 
 static const struct {
-    const char *what;
+    test_invalid_row row;
     int a_rank, b_rank;
     int64_t a[SV_MAX_RANK + 1], b[SV_MAX_RANK + 1];
-    sv_status status;
-    const char *phrase;
 } broadcast_invalid[] = {
-    {"3 against 4", 1, 1, {3}, {4}, SV_SHAPE_MISMATCH, "sizes 3 and 4"},
-    {"trailing axes differ", 2, 1, {2, 3}, {2}, SV_SHAPE_MISMATCH, "do not broadcast"},
-    {"middle axis differs", 2, 3, {2, 1}, {8, 4, 3}, SV_SHAPE_MISMATCH, "output axis 1"},
-    {"rank 5 leading axis", 5, 5, {2, 1, 1, 1, 1}, {3, 1, 1, 1, 1}, SV_SHAPE_MISMATCH, "axis 0"},
-    {"rank 0", 0, 1, {1}, {3}, SV_INVALID_ARGUMENT, "ranks 0 and 1"},
-    {"rank 6", 6, 1, {1, 1, 1, 1, 1, 1}, {3}, SV_INVALID_ARGUMENT, "must both be in 1..5"},
-    {"zero-sized axis", 2, 1, {2, 0}, {3}, SV_INVALID_ARGUMENT, "dimension 1 of a is 0"},
-    {"negative axis", 1, 2, {3}, {3, -1}, SV_INVALID_ARGUMENT, "dimension 1 of b is -1"},
-    {"NULL shape", 1, 1, {3}, {3}, SV_INVALID_ARGUMENT, "NULL"},
+    {{"3 against 4", SV_SHAPE_MISMATCH, "sizes 3 and 4"}, 1, 1, {3}, {4}},
+    {{"trailing axes differ", SV_SHAPE_MISMATCH, "do not broadcast"}, 2, 1, {2, 3}, {2}},
+    {{"middle axis differs", SV_SHAPE_MISMATCH, "output axis 1"}, 2, 3, {2, 1}, {8, 4, 3}},
+    {{"rank 5 leading axis", SV_SHAPE_MISMATCH, "axis 0"}, 5, 5, {2, 1, 1, 1, 1}, {3, 1, 1, 1, 1}},
+    {{"rank 0", SV_INVALID_ARGUMENT, "ranks 0 and 1"}, 0, 1, {1}, {3}},
+    {{"rank 6", SV_INVALID_ARGUMENT, "must both be in 1..5"}, 6, 1, {1, 1, 1, 1, 1, 1}, {3}},
+    {{"zero-sized axis", SV_INVALID_ARGUMENT, "dimension 1 of a is 0"}, 2, 1, {2, 0}, {3}},
+    {{"negative axis", SV_INVALID_ARGUMENT, "dimension 1 of b is -1"}, 1, 2, {3}, {3, -1}},
+    {{"NULL shape", SV_INVALID_ARGUMENT, "NULL"}, 1, 1, {3}, {3}},
 };
 
 START_TEST(test_broadcast_invalid) {
     const int k = _i;
-    const int null_row = k == (int)(sizeof broadcast_invalid / sizeof broadcast_invalid[0]) - 1;
-    int rank = -7;
-    int64_t dims[SV_MAX_RANK] = {-7, -7, -7, -7, -7};
+    const test_invalid_row *row = &broadcast_invalid[k].row;
+    const int null_row = k == TEST_COUNT_OF(broadcast_invalid) - 1;
+    int rank = TEST_POISON_DIM;
+    int64_t dims[SV_MAX_RANK];
+    test_poison_dims(dims, SV_MAX_RANK);
     sv_message msg = {{0}};
     sv_status st = sv_broadcast_shape(broadcast_invalid[k].a_rank, broadcast_invalid[k].a,
                                       broadcast_invalid[k].b_rank,
                                       null_row ? NULL : broadcast_invalid[k].b, &rank, dims, &msg);
-    ck_assert_msg(st == broadcast_invalid[k].status, "%s: expected %s, got %s (%s)",
-                  broadcast_invalid[k].what, sv_status_name(broadcast_invalid[k].status),
-                  sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, broadcast_invalid[k].phrase) != NULL,
-                  "%s: message '%s' lacks '%s'", broadcast_invalid[k].what, msg.text,
-                  broadcast_invalid[k].phrase);
-    ck_assert_msg(rank == -7, "%s: rank written on failure", broadcast_invalid[k].what);
-    for (int i = 0; i < SV_MAX_RANK; i++)
-        ck_assert_msg(dims[i] == -7, "%s: shape written on failure", broadcast_invalid[k].what);
+    test_assert_shape_rejected(row, st, msg.text, dims, SV_MAX_RANK);
+    ck_assert_msg(rank == TEST_POISON_DIM, "%s: rank written on failure", row->what);
     /* the message buffer is optional */
     ck_assert_int_eq(sv_broadcast_shape(broadcast_invalid[k].a_rank, broadcast_invalid[k].a,
                                         broadcast_invalid[k].b_rank,
                                         null_row ? NULL : broadcast_invalid[k].b, &rank, dims,
                                         NULL),
-                     broadcast_invalid[k].status);
+                     row->status);
 }
 END_TEST
 
@@ -778,8 +743,8 @@ static void fill_copy_source(float *x, int n) {
 }
 
 START_TEST(test_copy) {
-    const char *where = _i ? "device" : "ref";
-    sv_context *ctx = test_context(_i ? NULL : "ref");
+    const char *where = test_spec_name(test_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     const int64_t x_dims[3] = {2, 3, 4}, y_dims[2] = {4, 6}, flat[1] = {24};
     float x[24];
     fill_copy_source(x, 24);
@@ -847,36 +812,36 @@ END_TEST
 typedef enum call_kind { CALL_BINARY, CALL_ACTIVATION, CALL_COPY } call_kind;
 
 typedef struct invalid_call {
-    const char *what;
+    test_invalid_row row;
     call_kind kind;
-    sv_status status;
-    const char *phrase;
 } invalid_call;
 
 static const invalid_call invalid_calls[] = {
-    {"shapes that do not broadcast", CALL_BINARY, SV_SHAPE_MISMATCH, "do not broadcast"},
-    {"output of the wrong shape", CALL_BINARY, SV_SHAPE_MISMATCH, "expected [2, 3]"},
-    {"output with the count but not the shape", CALL_BINARY, SV_SHAPE_MISMATCH,
-     "has shape [6], expected [2, 3]"},
-    {"output of an operand's shape, not the broadcast", CALL_BINARY, SV_SHAPE_MISMATCH,
-     "expected [2, 3]"},
-    {"unknown binary op", CALL_BINARY, SV_INVALID_ARGUMENT, "unknown op 7"},
-    {"NULL operand", CALL_BINARY, SV_INVALID_ARGUMENT, "tensor argument 2 is NULL"},
-    {"operand from another context", CALL_BINARY, SV_WRONG_CONTEXT, "another context"},
-    {"unknown activation", CALL_ACTIVATION, SV_INVALID_ARGUMENT, "unknown activation kind 42"},
-    {"clip min > max", CALL_ACTIVATION, SV_INVALID_ARGUMENT, "min <= max"},
-    {"infinite leaky relu slope", CALL_ACTIVATION, SV_INVALID_ARGUMENT, "alpha must be finite"},
-    {"NaN hard sigmoid offset", CALL_ACTIVATION, SV_INVALID_ARGUMENT, "must be finite"},
-    {"activation output of the wrong shape", CALL_ACTIVATION, SV_SHAPE_MISMATCH, "expected [2, 3]"},
-    {"NULL activation", CALL_ACTIVATION, SV_INVALID_ARGUMENT, "NULL parameters"},
-    {"copy count mismatch", CALL_COPY, SV_SHAPE_MISMATCH, "has 6 elements but output [7]"},
-    {"copy from NULL", CALL_COPY, SV_INVALID_ARGUMENT, "tensor argument 1 is NULL"},
-    {"copy onto another context", CALL_COPY, SV_WRONG_CONTEXT, "another context"},
+    {{"shapes that do not broadcast", SV_SHAPE_MISMATCH, "do not broadcast"}, CALL_BINARY},
+    {{"output of the wrong shape", SV_SHAPE_MISMATCH, "expected [2, 3]"}, CALL_BINARY},
+    {{"output with the count but not the shape", SV_SHAPE_MISMATCH,
+      "has shape [6], expected [2, 3]"},
+     CALL_BINARY},
+    {{"output of an operand's shape, not the broadcast", SV_SHAPE_MISMATCH, "expected [2, 3]"},
+     CALL_BINARY},
+    {{"unknown binary op", SV_INVALID_ARGUMENT, "unknown op 7"}, CALL_BINARY},
+    {{"NULL operand", SV_INVALID_ARGUMENT, "tensor argument 2 is NULL"}, CALL_BINARY},
+    {{"operand from another context", SV_WRONG_CONTEXT, "another context"}, CALL_BINARY},
+    {{"unknown activation", SV_INVALID_ARGUMENT, "unknown activation kind 42"}, CALL_ACTIVATION},
+    {{"clip min > max", SV_INVALID_ARGUMENT, "min <= max"}, CALL_ACTIVATION},
+    {{"infinite leaky relu slope", SV_INVALID_ARGUMENT, "alpha must be finite"}, CALL_ACTIVATION},
+    {{"NaN hard sigmoid offset", SV_INVALID_ARGUMENT, "must be finite"}, CALL_ACTIVATION},
+    {{"activation output of the wrong shape", SV_SHAPE_MISMATCH, "expected [2, 3]"},
+     CALL_ACTIVATION},
+    {{"NULL activation", SV_INVALID_ARGUMENT, "NULL parameters"}, CALL_ACTIVATION},
+    {{"copy count mismatch", SV_SHAPE_MISMATCH, "has 6 elements but output [7]"}, CALL_COPY},
+    {{"copy from NULL", SV_INVALID_ARGUMENT, "tensor argument 1 is NULL"}, CALL_COPY},
+    {{"copy onto another context", SV_WRONG_CONTEXT, "another context"}, CALL_COPY},
 };
 
 START_TEST(test_invalid_calls_are_rejected) {
-    const invalid_call *row = &invalid_calls[_i / 2];
-    const char *spec = _i % 2 ? NULL : "ref";
+    const invalid_call *call = &invalid_calls[_i / 2];
+    const char *spec = test_spec(_i % 2);
     sv_context *ctx = test_context(spec), *other = test_context("ref");
     const int64_t d23[2] = {2, 3}, d32[2] = {3, 2}, d3[1] = {3}, d4[1] = {4}, d6[1] = {6},
                   d7[1] = {7};
@@ -913,26 +878,16 @@ START_TEST(test_invalid_calls_are_rejected) {
     }
 
     sv_status st;
-    switch (row->kind) {
+    switch (call->kind) {
     case CALL_BINARY: st = sv_binary(ctx, op, input, second, out); break;
     case CALL_ACTIVATION: st = sv_activation_apply(ctx, act_arg, input, out); break;
     default: st = sv_copy(ctx, input, out); break;
     }
-    ck_assert_msg(st == row->status, "%s on %s: expected %s, got %s (%s)", row->what,
-                  spec ? spec : "device", sv_status_name(row->status), sv_status_name(st),
-                  sv_last_error(ctx));
-    ck_assert_msg(strstr(sv_last_error(ctx), row->phrase) != NULL, "%s: message '%s' lacks '%s'",
-                  row->what, sv_last_error(ctx), row->phrase);
-    if (out) {
-        float *kept = test_download(out);
-        for (int64_t i = 0; i < sv_tensor_count(out); i++)
-            ck_assert_msg(isnan(kept[i]), "%s: output written on failure", row->what);
-        free(kept);
-    }
+    test_assert_call_rejected(&call->row, ctx, spec, st, out);
     /* the valid call succeeds and clears the message; without a context every call is refused */
     TEST_ASSERT_STATUS(sv_binary(ctx, SV_BINARY_ADD, a, b, y), SV_OK, ctx);
     ck_assert_str_eq(sv_last_error(ctx), "");
-    switch (row->kind) {
+    switch (call->kind) {
     case CALL_BINARY: ck_assert_int_eq(sv_binary(NULL, op, a, b, y), SV_INVALID_ARGUMENT); break;
     case CALL_ACTIVATION:
         ck_assert_int_eq(sv_activation_apply(NULL, &act, a, y), SV_INVALID_ARGUMENT);
@@ -948,35 +903,24 @@ END_TEST
 
 static Suite *elementwise_suite(void) {
     Suite *s = suite_create("elementwise");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_activation_sweep_matches_reference, 0, ACTIVATIONS);
     tcase_add_loop_test(sweep, test_binary_sweep_matches_reference, 0, BINARY_OPS * SV_MAX_RANK);
     tcase_add_test(sweep, test_binary_layer_sized);
     tcase_add_test(sweep, test_in_place_matches_out_of_place);
-    suite_add_tcase(s, sweep);
-    TCase *special = tcase_create("special values");
-    tcase_set_timeout(special, 120);
+    TCase *special = test_add_case(s, "special values", 120);
     tcase_add_test(special, test_activation_special_values);
     tcase_add_loop_test(special, test_binary_special_values, 0, BINARY_OPS);
-    suite_add_tcase(s, special);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
+    TCase *known = test_add_case(s, "hand-computed", 120);
     tcase_add_test(known, test_activation_examples);
     tcase_add_test(known, test_binary_examples);
     tcase_add_test(known, test_broadcast_shapes);
-    tcase_add_loop_test(known, test_copy, 0, 2);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
-    tcase_add_loop_test(invalid, test_broadcast_invalid, 0,
-                        (int)(sizeof broadcast_invalid / sizeof broadcast_invalid[0]));
+    tcase_add_loop_test(known, test_copy, 0, TEST_SPEC_COUNT);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
+    tcase_add_loop_test(invalid, test_broadcast_invalid, 0, TEST_COUNT_OF(broadcast_invalid));
     tcase_add_loop_test(invalid, test_invalid_calls_are_rejected, 0,
-                        2 * (int)(sizeof invalid_calls / sizeof invalid_calls[0]));
-    suite_add_tcase(s, invalid);
+                        TEST_SPEC_COUNT * TEST_COUNT_OF(invalid_calls));
     return s;
 }
 
-int main(void) {
-    return test_run_suite(elementwise_suite());
-}
+TEST_MAIN(elementwise_suite)

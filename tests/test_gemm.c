@@ -19,59 +19,18 @@
  * as the reference Gemm of |A|, |B|, |C| with |alpha| and |beta|. The activations are at most
  * 1-Lipschitz (slopes drawn in [0, 1)), so the bound carries through them. PRODUCT_RTOL covers
  * the rounding of both results to fp32 and the device's exp/tanh (OpenCL allows 3 and 5 ulp). */
-#define UNIT_ROUNDOFF 0x1p-24
 #define PRODUCT_RTOL (8 * FLT_EPSILON)
 
-static double summation_gamma(long terms) {
-    return (double)terms * UNIT_ROUNDOFF / (1.0 - (double)terms * UNIT_ROUNDOFF);
+/* The bound of a product of dot products of length `terms` (see the tolerance note above). */
+static void assert_product(const float *y, const float *r, const float *magnitude, size_t n,
+                           long terms, const char *what) {
+    test_assert_summation(y, r, magnitude, n, test_summation_gamma(TEST_UNIT_ROUNDOFF, terms),
+                          PRODUCT_RTOL, what);
 }
 
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
-
-static float *absolute_copy(const float *v, size_t n) {
-    float *a = malloc((n ? n : 1) * sizeof *a);
-    ck_assert_ptr_nonnull(a);
-    for (size_t i = 0; i < n; i++)
-        a[i] = fabsf(v[i]);
-    return a;
-}
-
+/* Operands uniform in [-1, 1). */
 static float *random_array(test_rng *rng, size_t n) {
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    ck_assert_ptr_nonnull(v);
-    test_fill_uniform(rng, v, n, -1.0f, 1.0f);
-    return v;
-}
-
-/* Compares y with r element by element against gamma * magnitude + PRODUCT_RTOL * |r|. */
-static void assert_within_bound(const float *y, const float *r, const float *magnitude, size_t n,
-                                double gamma, const char *what) {
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double err = fabs((double)y[i] - (double)r[i]);
-        if (!(err <= gamma * magnitude[i] + PRODUCT_RTOL * fabs((double)r[i]))) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, reference "
-                  "%.9g, bound %.3g",
-                  what, bad, n, first, (double)y[first], (double)r[first],
-                  gamma * magnitude[first] + PRODUCT_RTOL * fabs((double)r[first]));
+    return test_random_array(rng, n, -1.0f, 1.0f);
 }
 
 /* Sizes that hit edge cases of a tiled kernel (1, a prime, one past a power of two) about half
@@ -120,9 +79,9 @@ static gemm_case make_gemm_case(int trans_a, int trans_b, int64_t m, int64_t n, 
 
 static void describe_gemm(const gemm_case *c, char *buf, size_t size) {
     char a[48], b[48], cd[48];
-    format_dims(a, sizeof a, 2, c->a_dims);
-    format_dims(b, sizeof b, 2, c->b_dims);
-    format_dims(cd, sizeof cd, c->c_rank, c->c_dims);
+    test_format_dims(a, sizeof a, 2, c->a_dims);
+    test_format_dims(b, sizeof b, 2, c->b_dims);
+    test_format_dims(cd, sizeof cd, c->c_rank, c->c_dims);
     snprintf(buf, size, "gemm A[%s]%s B[%s]%s C[%s] alpha %g beta %g act %d (alpha %g beta %g)", a,
              c->p.trans_a ? "^T" : "", b, c->p.trans_b ? "^T" : "", c->c_rank ? cd : "none",
              (double)c->p.alpha, (double)c->p.beta, (int)c->p.activation.kind,
@@ -155,10 +114,12 @@ static float *run_gemm(sv_context *ctx, const gemm_case *c, const sv_gemm_params
 static void check_gemm_case(sv_context *dev, sv_context *ref, gemm_case *c, test_rng *rng) {
     c->y_dims[0] = c->p.trans_a ? c->a_dims[1] : c->a_dims[0];
     c->y_dims[1] = c->p.trans_b ? c->b_dims[0] : c->b_dims[1];
-    const size_t na = (size_t)count_of(2, c->a_dims), nb = (size_t)count_of(2, c->b_dims);
-    const size_t nc = (size_t)count_of(c->c_rank, c->c_dims), ny = (size_t)count_of(2, c->y_dims);
+    const size_t na = (size_t)test_count(2, c->a_dims), nb = (size_t)test_count(2, c->b_dims);
+    const size_t nc = (size_t)test_count(c->c_rank, c->c_dims),
+                 ny = (size_t)test_count(2, c->y_dims);
     float *a = random_array(rng, na), *b = random_array(rng, nb), *cv = random_array(rng, nc);
-    float *aa = absolute_copy(a, na), *ab = absolute_copy(b, nb), *ac = absolute_copy(cv, nc);
+    float *aa = test_absolute_copy(a, na), *ab = test_absolute_copy(b, nb),
+          *ac = test_absolute_copy(cv, nc);
 
     float *y = run_gemm(dev, c, &c->p, a, b, cv);
     float *r = run_gemm(ref, c, &c->p, a, b, cv);
@@ -171,7 +132,7 @@ static void check_gemm_case(sv_context *dev, sv_context *ref, gemm_case *c, test
     const long k = (long)(c->p.trans_a ? c->a_dims[0] : c->a_dims[1]);
     char what[256];
     describe_gemm(c, what, sizeof what);
-    assert_within_bound(y, r, magnitude, ny, summation_gamma(k + 2), what);
+    assert_product(y, r, magnitude, ny, k + 2, what);
     free(a), free(b), free(cv), free(aa), free(ab), free(ac), free(y), free(r), free(magnitude);
 }
 
@@ -179,13 +140,6 @@ static void check_gemm_case(sv_context *dev, sv_context *ref, gemm_case *c, test
 static const float scalars[] = {1.0f, 0.0f, -1.0f, 0.5f, -2.5f, 3.0f};
 enum { SCALARS = sizeof scalars / sizeof scalars[0], ACTIVATIONS = SV_ACT_HARD_SIGMOID + 1 };
 enum { GEMM_CASES_PER_C_SHAPE = 3 };
-
-static void random_activation(test_rng *rng, sv_activation *act, sv_activation_kind kind) {
-    act->kind = kind;
-    /* clip's lower bound in [-1, 0); the others' slopes in [0, 1), keeping them 1-Lipschitz */
-    act->alpha = kind == SV_ACT_CLIP ? test_float(rng, -1.0f, 0.0f) : test_float(rng, 0.0f, 1.0f);
-    act->beta = test_float(rng, 0.0f, 1.0f);
-}
 
 /* Loop index: the transpose combination (bit 0: A, bit 1: B); inside, every C shape with a few
  * random sizes each, alpha, beta and the activation cycling so that every value meets every
@@ -201,8 +155,8 @@ START_TEST(test_gemm_sweep_matches_reference) {
                                          odd_size(&rng), shape);
             c.p.alpha = scalars[index % SCALARS];
             c.p.beta = scalars[(index / SCALARS + _i + j) % SCALARS];
-            random_activation(&rng, &c.p.activation,
-                              (sv_activation_kind)((index + 3 * _i) % ACTIVATIONS));
+            c.p.activation = test_lipschitz_activation(
+                &rng, (sv_activation_kind)((index + 3 * _i) % ACTIVATIONS));
             check_gemm_case(dev, ref, &c, &rng);
         }
     sv_context_release(dev);
@@ -218,7 +172,7 @@ START_TEST(test_large_gemm_matches_reference) {
     gemm_case c = make_gemm_case(_i & 1, (_i >> 1) & 1, 385, 401, 390, _i ? 3 : 1);
     c.p.alpha = -0.75f;
     c.p.beta = 1.5f;
-    random_activation(&rng, &c.p.activation, _i ? SV_ACT_NONE : SV_ACT_RELU);
+    c.p.activation = test_lipschitz_activation(&rng, _i ? SV_ACT_NONE : SV_ACT_RELU);
     check_gemm_case(dev, ref, &c, &rng);
     sv_context_release(dev);
     sv_context_release(ref);
@@ -296,21 +250,21 @@ static float *run_matmul(sv_context *ctx, const matmul_case *c, float *a, float 
 
 static void check_matmul_case(sv_context *dev, sv_context *ref, const matmul_case *c,
                               test_rng *rng) {
-    const size_t na = (size_t)count_of(c->a_rank, c->a_dims),
-                 nb = (size_t)count_of(c->b_rank, c->b_dims),
-                 ny = (size_t)count_of(c->y_rank, c->y_dims);
+    const size_t na = (size_t)test_count(c->a_rank, c->a_dims),
+                 nb = (size_t)test_count(c->b_rank, c->b_dims),
+                 ny = (size_t)test_count(c->y_rank, c->y_dims);
     float *a = random_array(rng, na), *b = random_array(rng, nb);
-    float *aa = absolute_copy(a, na), *ab = absolute_copy(b, nb);
+    float *aa = test_absolute_copy(a, na), *ab = test_absolute_copy(b, nb);
     float *y = run_matmul(dev, c, a, b);
     float *r = run_matmul(ref, c, a, b);
     float *magnitude = run_matmul(ref, c, aa, ab);
     char as[64], bs[64], ys[64], what[256];
-    format_dims(as, sizeof as, c->a_rank, c->a_dims);
-    format_dims(bs, sizeof bs, c->b_rank, c->b_dims);
-    format_dims(ys, sizeof ys, c->y_rank, c->y_dims);
+    test_format_dims(as, sizeof as, c->a_rank, c->a_dims);
+    test_format_dims(bs, sizeof bs, c->b_rank, c->b_dims);
+    test_format_dims(ys, sizeof ys, c->y_rank, c->y_dims);
     snprintf(what, sizeof what, "matmul [%s] x [%s] -> [%s]", as, bs, ys);
     /* a plain dot product of length K per element (see the tolerance note above) */
-    assert_within_bound(y, r, magnitude, ny, summation_gamma((long)c->a_dims[c->a_rank - 1]), what);
+    assert_product(y, r, magnitude, ny, (long)c->a_dims[c->a_rank - 1], what);
     free(a), free(b), free(aa), free(ab), free(y), free(r), free(magnitude);
 }
 
@@ -410,7 +364,7 @@ static void check_hand_gemm(const char *spec, int index) {
         run_gemm(ctx, &c, &c.p, h->trans_a ? hand_at : hand_a, h->trans_b ? hand_bt : hand_b, cv);
     for (int i = 0; i < 4; i++)
         ck_assert_msg(y[i] == h->expected[i], "%s on %s, element %d: got %g, want %g", h->name,
-                      spec ? spec : "device", i, (double)y[i], (double)h->expected[i]);
+                      test_spec_name(spec), i, (double)y[i], (double)h->expected[i]);
     free(y);
     sv_context_release(ctx);
 }
@@ -428,18 +382,18 @@ END_TEST
 /* beta = 0 does not drop C: the formula alpha * A B + beta * C is followed literally (as NumPy
  * evaluates it), so a NaN in C gives NaN and finite values give A B. */
 START_TEST(test_zero_beta_follows_the_formula) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         gemm_case c = make_gemm_case(0, 0, 2, 2, 3, 1);
         c.p.beta = 0.0f;
         c.y_dims[0] = c.y_dims[1] = 2;
         float cv[2] = {NAN, 1000};
         float *y = run_gemm(ctx, &c, &c.p, hand_a, hand_b, cv);
+        const char *where = test_spec_name(test_spec(s));
         ck_assert_msg(isnan(y[0]) && isnan(y[2]), "%s: 0 * NaN in C must give NaN, got %g, %g",
-                      specs[s] ? specs[s] : "device", (double)y[0], (double)y[2]);
-        ck_assert_msg(y[1] == 5 && y[3] == 11, "%s: 0 * 1000 must vanish, got %g, %g",
-                      specs[s] ? specs[s] : "device", (double)y[1], (double)y[3]);
+                      where, (double)y[0], (double)y[2]);
+        ck_assert_msg(y[1] == 5 && y[3] == 11, "%s: 0 * 1000 must vanish, got %g, %g", where,
+                      (double)y[1], (double)y[3]);
         free(y);
         sv_context_release(ctx);
     }
@@ -449,9 +403,8 @@ END_TEST
 /* C may be the output itself (y = alpha A B + beta y, each element of C read before it is
  * overwritten): A B + 3 * [[1, 2], [3, 4]] = [[7, 11], [19, 23]]. */
 START_TEST(test_c_may_be_the_output) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         const int64_t a_dims[2] = {2, 3}, b_dims[2] = {3, 2}, y_dims[2] = {2, 2};
         float cy[4] = {1, 2, 3, 4};
         sv_tensor *a = test_tensor_from(ctx, hand_a, 2, a_dims);
@@ -464,7 +417,7 @@ START_TEST(test_c_may_be_the_output) {
         const float expected[4] = {7, 11, 19, 23};
         for (int i = 0; i < 4; i++)
             ck_assert_msg(out[i] == expected[i], "%s, element %d: got %g, want %g",
-                          specs[s] ? specs[s] : "device", i, (double)out[i], (double)expected[i]);
+                          test_spec_name(test_spec(s)), i, (double)out[i], (double)expected[i]);
         free(out);
         sv_tensor_release(a), sv_tensor_release(b), sv_tensor_release(y);
         sv_context_release(ctx);
@@ -537,9 +490,9 @@ static void check_hand_matmul(const char *spec, int index) {
     memcpy(a, h->a, sizeof a);
     memcpy(b, h->b, sizeof b);
     float *y = run_matmul(ctx, &c, a, b);
-    for (int64_t i = 0; i < count_of(c.y_rank, c.y_dims); i++)
+    for (int64_t i = 0; i < test_count(c.y_rank, c.y_dims); i++)
         ck_assert_msg(y[i] == h->expected[i], "%s on %s, element %lld: got %g, want %g", h->name,
-                      spec ? spec : "device", (long long)i, (double)y[i], (double)h->expected[i]);
+                      test_spec_name(spec), (long long)i, (double)y[i], (double)h->expected[i]);
     free(y);
     sv_context_release(ctx);
 }
@@ -556,14 +509,8 @@ END_TEST
 
 /* --- invalid parameters: each row breaks one rule and names the status and a phrase the message
  * must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
 /* Gemm rows break a valid case: A [3, 4], B [4, 5], C [5], default parameters. */
-static const invalid_row gemm_invalid_rows[] = {
+static const test_invalid_row gemm_invalid_rows[] = {
     {"inner dimension mismatch", SV_SHAPE_MISMATCH, "inner dimensions differ"},
     {"mismatch once B is transposed", SV_SHAPE_MISMATCH, "op(B) is [5, 4]"},
     {"C columns do not broadcast", SV_SHAPE_MISMATCH,
@@ -601,7 +548,7 @@ static void break_gemm_rule(int row, sv_gemm_params *p, int64_t *a, int64_t *b, 
 }
 
 START_TEST(test_gemm_invalid_parameters_are_rejected) {
-    const invalid_row *row = &gemm_invalid_rows[_i];
+    const test_invalid_row *row = &gemm_invalid_rows[_i];
     sv_gemm_params p = sv_gemm_params_default();
     int64_t a[2] = {3, 4}, b[2] = {4, 5}, c[3] = {5, 1, 1}, y[2];
     int c_rank = 1;
@@ -610,18 +557,14 @@ START_TEST(test_gemm_invalid_parameters_are_rejected) {
     ck_assert_int_eq(sv_gemm_output_shape(&p, a, b, c_rank, c_ptr, y, &msg), SV_OK);
     ck_assert(y[0] == 3 && y[1] == 5);
     break_gemm_rule(_i, &p, a, b, &c_rank, c, &c_ptr);
-    y[0] = y[1] = -7;
+    test_poison_dims(y, 2);
     sv_status st = sv_gemm_output_shape(&p, a, b, c_rank, c_ptr, y, &msg);
-    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
-                  sv_status_name(row->status), sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
-                  msg.text, row->phrase);
-    ck_assert_msg(y[0] == -7 && y[1] == -7, "%s: output shape written on failure", row->what);
+    test_assert_shape_rejected(row, st, msg.text, y, 2);
 }
 END_TEST
 
 /* MatMul rows break a valid case: A [2, 3, 4], B [4, 5]. */
-static const invalid_row matmul_invalid_rows[] = {
+static const test_invalid_row matmul_invalid_rows[] = {
     {"inner dimension mismatch", SV_SHAPE_MISMATCH, "B [3, 5] has 3 rows"},
     {"vector lengths differ", SV_SHAPE_MISMATCH, "A [4] has 4 columns but B [3]"},
     {"batch dimensions do not broadcast", SV_SHAPE_MISMATCH, "do not broadcast (2 against 3)"},
@@ -643,24 +586,18 @@ static void break_matmul_rule(int row, int *a_rank, int64_t *a, int *b_rank, int
 }
 
 START_TEST(test_matmul_invalid_shapes_are_rejected) {
-    const invalid_row *row = &matmul_invalid_rows[_i];
-    int a_rank = 3, b_rank = 2, y_rank = -7;
+    const test_invalid_row *row = &matmul_invalid_rows[_i];
+    int a_rank = 3, b_rank = 2, y_rank = TEST_POISON_DIM;
     int64_t a[5] = {2, 3, 4, 1, 1}, b[5] = {4, 5, 1, 1, 1}, y[SV_MAX_RANK];
     sv_message msg = {{0}};
     ck_assert_int_eq(sv_matmul_output_shape(a_rank, a, b_rank, b, &y_rank, y, &msg), SV_OK);
     ck_assert(y_rank == 3 && y[0] == 2 && y[1] == 3 && y[2] == 5);
     break_matmul_rule(_i, &a_rank, a, &b_rank, b);
-    y_rank = -7;
-    for (int i = 0; i < SV_MAX_RANK; i++)
-        y[i] = -7;
+    y_rank = TEST_POISON_DIM;
+    test_poison_dims(y, SV_MAX_RANK);
     sv_status st = sv_matmul_output_shape(a_rank, a, b_rank, b, &y_rank, y, &msg);
-    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
-                  sv_status_name(row->status), sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
-                  msg.text, row->phrase);
-    ck_assert_msg(y_rank == -7, "%s: output rank written on failure", row->what);
-    for (int i = 0; i < SV_MAX_RANK; i++)
-        ck_assert_msg(y[i] == -7, "%s: output shape written on failure", row->what);
+    test_assert_shape_rejected(row, st, msg.text, y, SV_MAX_RANK);
+    ck_assert_msg(y_rank == TEST_POISON_DIM, "%s: output rank written on failure", row->what);
 }
 END_TEST
 
@@ -678,9 +615,8 @@ static void assert_last_error_has(sv_context *ctx, const char *phrase) {
 /* The same validation guards sv_gemm and sv_matmul on a context, and the message reaches
  * sv_last_error. */
 START_TEST(test_invalid_calls_report_through_context) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t a_dims[2] = {3, 4}, b_dims[2] = {4, 5}, y_dims[2] = {3, 5};
         const int64_t cube[3] = {2, 3, 4}, wrong_y[2] = {5, 3}, square[2] = {4, 4};
         const int64_t rank5[5] = {1, 2, 1, 3, 4};
@@ -731,35 +667,25 @@ END_TEST
 
 static Suite *gemm_suite(void) {
     Suite *s = suite_create("gemm");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_gemm_sweep_matches_reference, 0, 4);
     tcase_add_loop_test(sweep, test_large_gemm_matches_reference, 0, 2);
     tcase_add_loop_test(sweep, test_matmul_sweep_matches_reference, 0, 16);
     tcase_add_test(sweep, test_large_matmul_matches_reference);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
-    const int ngemm = (int)(sizeof hand_gemms / sizeof hand_gemms[0]);
-    const int nmatmul = (int)(sizeof hand_matmuls / sizeof hand_matmuls[0]);
-    tcase_add_loop_test(known, test_hand_gemm_on_reference, 0, ngemm);
-    tcase_add_loop_test(known, test_hand_gemm_on_device, 0, ngemm);
+    TCase *known = test_add_case(s, "hand-computed", 120);
+    tcase_add_loop_test(known, test_hand_gemm_on_reference, 0, TEST_COUNT_OF(hand_gemms));
+    tcase_add_loop_test(known, test_hand_gemm_on_device, 0, TEST_COUNT_OF(hand_gemms));
     tcase_add_test(known, test_zero_beta_follows_the_formula);
     tcase_add_test(known, test_c_may_be_the_output);
-    tcase_add_loop_test(known, test_hand_matmul_on_reference, 0, nmatmul);
-    tcase_add_loop_test(known, test_hand_matmul_on_device, 0, nmatmul);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    tcase_add_loop_test(known, test_hand_matmul_on_reference, 0, TEST_COUNT_OF(hand_matmuls));
+    tcase_add_loop_test(known, test_hand_matmul_on_device, 0, TEST_COUNT_OF(hand_matmuls));
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_gemm_invalid_parameters_are_rejected, 0,
-                        (int)(sizeof gemm_invalid_rows / sizeof gemm_invalid_rows[0]));
+                        TEST_COUNT_OF(gemm_invalid_rows));
     tcase_add_loop_test(invalid, test_matmul_invalid_shapes_are_rejected, 0,
-                        (int)(sizeof matmul_invalid_rows / sizeof matmul_invalid_rows[0]));
+                        TEST_COUNT_OF(matmul_invalid_rows));
     tcase_add_test(invalid, test_invalid_calls_report_through_context);
-    suite_add_tcase(s, invalid);
     return s;
 }
 
-int main(void) {
-    return test_run_suite(gemm_suite());
-}
+TEST_MAIN(gemm_suite)

@@ -86,12 +86,6 @@ static void npy_preamble(buffer *b, int major, int minor, const char *header, lo
     buf_str(b, header);
 }
 
-static int same_float(float a, float b) {
-    if (isnan(a) || isnan(b))
-        return isnan(a) && isnan(b);
-    return a == b && signbit(a) == signbit(b);
-}
-
 static int same_bits(float a, float b) {
     return memcmp(&a, &b, sizeof a) == 0;
 }
@@ -264,14 +258,14 @@ START_TEST(test_npy_numpy_files) {
     ck_assert_int_eq(a.dims[0], 2);
     ck_assert_int_eq(a.dims[1], 3);
     for (int i = 0; i < 6; i++)
-        ck_assert(same_float(a.data[i], expected_f4[i]));
+        ck_assert(test_same_value(a.data[i], expected_f4[i]));
     sv_io_array_free(&a);
 
     ck_assert_int_eq(sv_npy_read_file(fixture_path("npy_f4_be_v2.npy"), &a, &msg), SV_OK);
     ck_assert_int_eq(a.rank, 3);
     ck_assert_int_eq(a.count, 8);
     for (int i = 0; i < 8; i++)
-        ck_assert(same_float(a.data[i], (float)i - 3.5f));
+        ck_assert(test_same_value(a.data[i], (float)i - 3.5f));
     sv_io_array_free(&a);
 
     ck_assert_int_eq(sv_npy_read_file(fixture_path("npy_f8_fortran_v3.npy"), &a, &msg), SV_OK);
@@ -451,8 +445,9 @@ START_TEST(test_npy_variants) {
     for (int i = 0; i < v->rank; i++)
         ck_assert_int_eq(a.dims[i], v->dims[i]);
     for (int n = 0; n < v->count; n++)
-        ck_assert_msg(same_float(a.data[n], (float)v->values[n]), "%s: [%d] = %.9g, expected %.9g",
-                      v->what, n, (double)a.data[n], (double)(float)v->values[n]);
+        ck_assert_msg(test_same_value(a.data[n], (float)v->values[n]),
+                      "%s: [%d] = %.9g, expected %.9g", v->what, n, (double)a.data[n],
+                      (double)(float)v->values[n]);
     sv_io_array_free(&a);
     free(b.data);
 }
@@ -1310,22 +1305,16 @@ END_TEST
 
 static Suite *io_suite(void) {
     Suite *s = suite_create("io");
-    TCase *npy = tcase_create("npy");
-    tcase_set_timeout(npy, 60);
+    TCase *npy = test_add_case(s, "npy", 60);
     tcase_add_loop_test(npy, test_npy_round_trip, 0, SV_MAX_RANK + 1);
     tcase_add_test(npy, test_npy_numpy_files);
-    tcase_add_loop_test(npy, test_npy_variants, 0, (int)(sizeof variants / sizeof variants[0]));
-    suite_add_tcase(s, npy);
-    TCase *npy_bad = tcase_create("npy invalid");
-    tcase_set_timeout(npy_bad, 60);
-    tcase_add_loop_test(npy_bad, test_npy_bad_inputs, 0,
-                        (int)(sizeof bad_npys / sizeof bad_npys[0]));
+    tcase_add_loop_test(npy, test_npy_variants, 0, TEST_COUNT_OF(variants));
+    TCase *npy_bad = test_add_case(s, "npy invalid", 60);
+    tcase_add_loop_test(npy_bad, test_npy_bad_inputs, 0, TEST_COUNT_OF(bad_npys));
     tcase_add_test(npy_bad, test_npy_every_truncation);
     tcase_add_test(npy_bad, test_npy_random_corruption);
     tcase_add_test(npy_bad, test_npy_file_and_argument_errors);
-    suite_add_tcase(s, npy_bad);
-    TCase *image = tcase_create("image");
-    tcase_set_timeout(image, 60);
+    TCase *image = test_add_case(s, "image", 60);
     tcase_add_test(image, test_pnm_exact);
     tcase_add_test(image, test_png_exact);
     tcase_add_test(image, test_image_fixtures);
@@ -1333,16 +1322,10 @@ static Suite *io_suite(void) {
     tcase_add_test(image, test_bilinear_by_hand);
     tcase_add_test(image, test_resize_properties);
     tcase_add_test(image, test_image_files);
-    suite_add_tcase(s, image);
-    TCase *image_bad = tcase_create("image invalid");
-    tcase_set_timeout(image_bad, 60);
-    tcase_add_loop_test(image_bad, test_bad_images, 0,
-                        (int)(sizeof bad_images / sizeof bad_images[0]));
+    TCase *image_bad = test_add_case(s, "image invalid", 60);
+    tcase_add_loop_test(image_bad, test_bad_images, 0, TEST_COUNT_OF(bad_images));
     tcase_add_test(image_bad, test_image_every_truncation);
-    suite_add_tcase(s, image_bad);
     return s;
 }
 
-int main(void) {
-    return test_run_suite(io_suite());
-}
+TEST_MAIN(io_suite)

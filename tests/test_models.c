@@ -58,10 +58,8 @@ static void assert_matches(const float *y, const sv_io_array *expected, const ch
     test_assert_close(y, expected->data, (size_t)expected->count, MODEL_RTOL * max_ref, 0.0, what);
 }
 
-static const char *const specs[2] = {"ref", NULL};
-
 START_TEST(test_lenet_reproduces_accuracy) {
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     sv_io_array x = load_npy(MODELS "lenet_digits_test_x.npy");
     sv_io_array labels = load_npy(MODELS "lenet_digits_test_labels.npy");
     sv_io_array logits = load_npy(MODELS "lenet_digits_test_logits.npy");
@@ -112,30 +110,30 @@ static void check_model(const char *spec, const char *name) {
 }
 
 START_TEST(test_segnet_matches_pytorch) {
-    check_model(specs[_i], "segnet");
+    check_model(test_spec(_i), "segnet");
 }
 END_TEST
 
 /* torch.onnx.export's shape subgraphs (reflect and replicate padding, view(size(0), -1)) fold
  * away at planning; the pads become the convolutions' index math. */
 START_TEST(test_padnet_matches_pytorch) {
-    check_model(specs[_i], "padnet");
+    check_model(test_spec(_i), "padnet");
 }
 END_TEST
 
 START_TEST(test_seq1d_matches_pytorch) {
-    check_model(specs[_i], "seq1d");
+    check_model(test_spec(_i), "seq1d");
 }
 END_TEST
 
-int main(void) {
+static Suite *models_suite(void) {
     Suite *s = suite_create("models");
-    TCase *tc = tcase_create("reference models");
-    tcase_set_timeout(tc, 300);
-    tcase_add_loop_test(tc, test_lenet_reproduces_accuracy, 0, 2);
-    tcase_add_loop_test(tc, test_segnet_matches_pytorch, 0, 2);
-    tcase_add_loop_test(tc, test_seq1d_matches_pytorch, 0, 2);
-    tcase_add_loop_test(tc, test_padnet_matches_pytorch, 0, 2);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    TCase *tc = test_add_case(s, "reference models", 300);
+    tcase_add_loop_test(tc, test_lenet_reproduces_accuracy, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(tc, test_segnet_matches_pytorch, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(tc, test_seq1d_matches_pytorch, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(tc, test_padnet_matches_pytorch, 0, TEST_SPEC_COUNT);
+    return s;
 }
+
+TEST_MAIN(models_suite)

@@ -27,30 +27,9 @@
  * (u): relative error rel_b = |alpha / size| S (gamma_W + 3u) / |b| + u. pow(b, beta) multiplies
  * that by |beta| and adds its own 32u; the division adds 5u and the reference's rounding u, so
  * |y - r| <= (|beta| rel_b + LRN_FIXED_ERR) |r| with LRN_FIXED_ERR = 38u, rounded up to 40u. */
-#define UNIT_ROUNDOFF 0x1p-24
-#define BN_ERR (10 * UNIT_ROUNDOFF)
+#define BN_ERR (10 * TEST_UNIT_ROUNDOFF)
 #define BN_RTOL (8 * FLT_EPSILON)
-#define LRN_FIXED_ERR (40 * UNIT_ROUNDOFF)
-
-static double summation_gamma(long terms) {
-    return (double)terms * UNIT_ROUNDOFF / (1.0 - (double)terms * UNIT_ROUNDOFF);
-}
-
-static const char *const specs[2] = {"ref", NULL};
-
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
+#define LRN_FIXED_ERR (40 * TEST_UNIT_ROUNDOFF)
 
 /* Random dims [N, C, spatial...]: batch 2..3, channels 1..max_c, spatial sizes shrinking with the
  * rank. */
@@ -60,26 +39,6 @@ static void random_dims(test_rng *rng, int rank, int max_c, int64_t *dims) {
     dims[1] = test_int(rng, 1, max_c);
     for (int i = 2; i < rank; i++)
         dims[i] = test_int(rng, 1, max_spatial);
-}
-
-/* Checks every element: NaN where r is NaN, exactly r where r is infinite, else within bound. */
-static void assert_within(const char *what, size_t n, const float *y, const float *r,
-                          const double *bound) {
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < n; i++) {
-        const int ok = isnan(r[i])   ? isnan(y[i])
-                       : isinf(r[i]) ? y[i] == r[i]
-                                     : fabs((double)y[i] - (double)r[i]) <= bound[i];
-        if (!ok) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, expected "
-                  "%.9g, bound %.3g",
-                  what, bad, n, first, (double)y[first], (double)r[first], bound[first]);
 }
 
 /* ============================== batch normalisation ====================================== */
@@ -113,7 +72,7 @@ static float *bn_run(sv_context *ctx, const bn_case *c, const bn_data *d) {
 
 /* Per-element bound BN_ERR * magnitude + BN_RTOL * |r| (see the tolerances above). */
 static double *bn_bounds(const bn_case *c, const bn_data *d, const float *r) {
-    const size_t n = (size_t)count_of(c->rank, c->dims);
+    const size_t n = (size_t)test_count(c->rank, c->dims);
     const int64_t channels = c->dims[1], spatial = (int64_t)n / (c->dims[0] * channels);
     double *bound = malloc(n * sizeof *bound);
     ck_assert_ptr_nonnull(bound);
@@ -130,7 +89,7 @@ static double *bn_bounds(const bn_case *c, const bn_data *d, const float *r) {
 
 static void bn_describe(const bn_case *c, char *buf, size_t size) {
     char dims[96];
-    format_dims(dims, sizeof dims, c->rank, c->dims);
+    test_format_dims(dims, sizeof dims, c->rank, c->dims);
     snprintf(buf, size, "batch_norm x[%s] epsilon %g act %d (alpha %g beta %g)", dims,
              (double)c->p.epsilon, (int)c->p.activation.kind, (double)c->p.activation.alpha,
              (double)c->p.activation.beta);
@@ -151,12 +110,8 @@ START_TEST(test_batch_norm_sweep_matches_reference) {
             c.rank = rank;
             random_dims(&rng, rank, 9, c.dims);
             c.p.epsilon = k == 0 ? 1e-5f : k == 1 ? test_float(&rng, 1e-3f, 0.5f) : 0.0f;
-            c.p.activation.kind = (sv_activation_kind)act;
-            /* clip's lower bound in [-1, 0); the others' slopes in [0, 1): 1-Lipschitz */
-            c.p.activation.alpha =
-                act == SV_ACT_CLIP ? test_float(&rng, -1.0f, 0.0f) : test_float(&rng, 0.0f, 1.0f);
-            c.p.activation.beta = test_float(&rng, 0.0f, 1.0f);
-            const size_t n = (size_t)count_of(rank, c.dims), nc = (size_t)c.dims[1];
+            c.p.activation = test_lipschitz_activation(&rng, (sv_activation_kind)act);
+            const size_t n = (size_t)test_count(rank, c.dims), nc = (size_t)c.dims[1];
             bn_data d = {malloc(n * sizeof(float)), malloc(nc * sizeof(float)),
                          malloc(nc * sizeof(float)), malloc(nc * sizeof(float)),
                          malloc(nc * sizeof(float))};
@@ -170,7 +125,7 @@ START_TEST(test_batch_norm_sweep_matches_reference) {
             double *bound = bn_bounds(&c, &d, r);
             char what[256];
             bn_describe(&c, what, sizeof what);
-            assert_within(what, n, y, r, bound);
+            test_assert_bounded_specials(y, r, bound, n, what);
             free(y), free(r), free(bound);
             free(d.x), free(d.scale), free(d.bias), free(d.mean), free(d.var);
         }
@@ -189,7 +144,7 @@ START_TEST(test_batch_norm_worked_example) {
     static float scale[2] = {2, -1}, bias[2] = {0.5f, 0}, mean[2] = {2, 2};
     static float var[2] = {3.75f, 15.75f}, var_no_eps[2] = {4, 16};
     static const float want3[4] = {-0.5f, 1.5f, 1, -1}, want2[4] = {-0.5f, 1, 1.5f, -1};
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     for (int relu = 0; relu < 2; relu++)
         for (int form = 0; form < 3; form++) {
             bn_case c;
@@ -225,14 +180,14 @@ START_TEST(test_batch_norm_nonpositive_variance) {
                  var[3] = {-1, 0, 0};
     const float want[6] = {NAN, NAN, NAN, INFINITY, -INFINITY, INFINITY};
     const double no_bound[6] = {0};
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     bn_case c;
     memset(&c, 0, sizeof c);
     c.rank = 3;
     c.dims[0] = 1, c.dims[1] = 3, c.dims[2] = 2;
     bn_data d = {x, scale, bias, mean, var};
     float *y = bn_run(ctx, &c, &d);
-    assert_within("batch_norm with var + epsilon <= 0", 6, y, want, no_bound);
+    test_assert_bounded_specials(y, want, no_bound, 6, "batch_norm with var + epsilon <= 0");
     free(y);
     sv_context_release(ctx);
 }
@@ -259,7 +214,7 @@ static float *lrn_run(sv_context *ctx, const lrn_case *c, float *x) {
 /* Per-element bound (|beta| rel_b + LRN_FIXED_ERR) |r| (see the tolerances above), with the
  * window's sum of squares S computed here in double. */
 static double *lrn_bounds(const lrn_case *c, const float *x, const float *r) {
-    const size_t n = (size_t)count_of(c->rank, c->dims);
+    const size_t n = (size_t)test_count(c->rank, c->dims);
     const int64_t channels = c->dims[1], spatial = (int64_t)n / (c->dims[0] * channels);
     const int64_t before = (c->p.size - 1) / 2, after = c->p.size / 2;
     const double k = fabs((double)c->p.alpha / c->p.size);
@@ -278,7 +233,9 @@ static double *lrn_bounds(const lrn_case *c, const float *x, const float *r) {
             }
         const double base = (double)c->p.bias + (double)c->p.alpha / c->p.size * sum;
         const double rel_b =
-            k * sum * (summation_gamma(terms) + 3 * UNIT_ROUNDOFF) / fabs(base) + UNIT_ROUNDOFF;
+            k * sum * (test_summation_gamma(TEST_UNIT_ROUNDOFF, terms) + 3 * TEST_UNIT_ROUNDOFF) /
+                fabs(base) +
+            TEST_UNIT_ROUNDOFF;
         bound[i] = (fabs((double)c->p.beta) * rel_b + LRN_FIXED_ERR) * fabs((double)r[i]);
     }
     return bound;
@@ -286,7 +243,7 @@ static double *lrn_bounds(const lrn_case *c, const float *x, const float *r) {
 
 static void lrn_describe(const lrn_case *c, char *buf, size_t size) {
     char dims[96];
-    format_dims(dims, sizeof dims, c->rank, c->dims);
+    test_format_dims(dims, sizeof dims, c->rank, c->dims);
     snprintf(buf, size, "lrn x[%s] size %d alpha %g beta %g bias %g", dims, c->p.size,
              (double)c->p.alpha, (double)c->p.beta, (double)c->p.bias);
 }
@@ -310,15 +267,13 @@ START_TEST(test_lrn_sweep_matches_reference) {
             c.p.alpha = k == 0 ? 1e-4f : test_float(&rng, 0.0f, 3.0f);
             c.p.beta = k == 0 ? 0.75f : test_float(&rng, -1.0f, 1.5f);
             c.p.bias = test_float(&rng, 0.5f, 3.0f);
-            const size_t n = (size_t)count_of(rank, c.dims);
-            float *x = malloc(n * sizeof *x);
-            ck_assert_ptr_nonnull(x);
-            test_fill_uniform(&rng, x, n, -2.0f, 2.0f);
+            const size_t n = (size_t)test_count(rank, c.dims);
+            float *x = test_random_array(&rng, n, -2.0f, 2.0f);
             float *y = lrn_run(dev, &c, x), *r = lrn_run(ref, &c, x);
             double *bound = lrn_bounds(&c, x, r);
             char what[256];
             lrn_describe(&c, what, sizeof what);
-            assert_within(what, n, y, r, bound);
+            test_assert_bounded_specials(y, r, bound, n, what);
             free(x), free(y), free(r), free(bound);
         }
     sv_context_release(dev);
@@ -345,7 +300,7 @@ START_TEST(test_lrn_worked_examples) {
         {1, {2, 2, 0.5f, 0}, {0.4472135955f, 0.5547001962f, 0.6f, 1}},
         {1, {4, 4, 1, 1}, {1.0f / 15, 2.0f / 31, 3.0f / 30, 4.0f / 26}},
     };
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     for (size_t e = 0; e < sizeof examples / sizeof examples[0]; e++) {
         lrn_case c;
         memset(&c, 0, sizeof c);
@@ -367,14 +322,8 @@ END_TEST
 
 /* ================================ invalid parameters ===================================== */
 
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
 /* Each row breaks one rule of a valid call: x [2, 3, 4, 4], parameters [3], epsilon 1e-5. */
-static const invalid_row bn_invalid_rows[] = {
+static const test_invalid_row bn_invalid_rows[] = {
     {"negative epsilon", SV_INVALID_ARGUMENT, "epsilon = -0.001"},
     {"NaN epsilon", SV_INVALID_ARGUMENT, "must be finite and >= 0"},
     {"infinite epsilon", SV_INVALID_ARGUMENT, "epsilon = inf"},
@@ -392,26 +341,10 @@ static const invalid_row bn_invalid_rows[] = {
     {"mean on another context", SV_WRONG_CONTEXT, "argument 4 was created on another context"},
 };
 
-/* Checks the status and message of a rejected call and that its output was not written. */
-static void assert_rejected(sv_context *ctx, const char *spec, const invalid_row *row, sv_status st,
-                            const sv_tensor *out) {
-    ck_assert_msg(st == row->status, "%s on %s: expected %s, got %s (%s)", row->what,
-                  spec ? spec : "the device", sv_status_name(row->status), sv_status_name(st),
-                  sv_last_error(ctx));
-    ck_assert_msg(strstr(sv_last_error(ctx), row->phrase) != NULL, "%s: message '%s' lacks '%s'",
-                  row->what, sv_last_error(ctx), row->phrase);
-    if (out) {
-        float *data = test_download(out);
-        for (int64_t i = 0; i < sv_tensor_count(out); i++)
-            ck_assert_msg(isnan(data[i]), "%s: output written on failure", row->what);
-        free(data);
-    }
-}
-
 START_TEST(test_batch_norm_invalid_parameters) {
-    const invalid_row *row = &bn_invalid_rows[_i];
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    const test_invalid_row *row = &bn_invalid_rows[_i];
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t dims[4] = {2, 3, 4, 4}, other_dims[4] = {2, 3, 4, 5};
         const int64_t three = 3, four = 4, two = 2, six = 6, row_of_three[2] = {1, 3};
         sv_tensor *x = test_tensor_poisoned(ctx, 4, dims),
@@ -447,7 +380,7 @@ START_TEST(test_batch_norm_invalid_parameters) {
         default: ck_abort_msg("no rule %d", _i);
         }
         const sv_status st = sv_batch_norm(ctx, pp, in, args[0], args[1], args[2], args[3], out);
-        assert_rejected(ctx, specs[s], row, st, out);
+        test_assert_call_rejected(row, ctx, test_spec(s), st, out);
         sv_tensor_release(made), sv_tensor_release(out), sv_tensor_release(y1);
         sv_tensor_release(y), sv_tensor_release(x), sv_tensor_release(x1);
         for (int i = 0; i < 4; i++)
@@ -460,7 +393,7 @@ END_TEST
 
 /* Each row breaks one rule of a valid call: x [2, 5, 3, 3], size 3, alpha 1e-4, beta 0.75,
  * bias 1. */
-static const invalid_row lrn_invalid_rows[] = {
+static const test_invalid_row lrn_invalid_rows[] = {
     {"size 0", SV_INVALID_ARGUMENT, "size = 0, must be >= 1"},
     {"negative size", SV_INVALID_ARGUMENT, "size = -2"},
     {"NaN alpha", SV_INVALID_ARGUMENT, "must be finite"},
@@ -476,9 +409,9 @@ static const invalid_row lrn_invalid_rows[] = {
 };
 
 START_TEST(test_lrn_invalid_parameters) {
-    const invalid_row *row = &lrn_invalid_rows[_i];
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    const test_invalid_row *row = &lrn_invalid_rows[_i];
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t dims[4] = {2, 5, 3, 3}, other_dims[4] = {2, 5, 3, 4}, flat[2] = {10, 9};
         sv_tensor *x = test_tensor_poisoned(ctx, 4, dims), *y = test_tensor_poisoned(ctx, 4, dims);
         sv_lrn_params p = {3, 1e-4f, 0.75f, 1.0f};
@@ -508,7 +441,7 @@ START_TEST(test_lrn_invalid_parameters) {
         default: ck_abort_msg("no rule %d", _i);
         }
         const sv_status st = sv_lrn(ctx, pp, in, out);
-        assert_rejected(ctx, specs[s], row, st, out);
+        test_assert_call_rejected(row, ctx, test_spec(s), st, out);
         sv_tensor_release(made), sv_tensor_release(out);
         sv_tensor_release(x), sv_tensor_release(y);
         sv_context_release(ctx);
@@ -519,27 +452,18 @@ END_TEST
 
 static Suite *normalization_suite(void) {
     Suite *s = suite_create("normalization");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_batch_norm_sweep_matches_reference, 0, 4);
     tcase_add_loop_test(sweep, test_lrn_sweep_matches_reference, 0, 3);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
-    tcase_add_loop_test(known, test_batch_norm_worked_example, 0, 2);
-    tcase_add_loop_test(known, test_batch_norm_nonpositive_variance, 0, 2);
-    tcase_add_loop_test(known, test_lrn_worked_examples, 0, 2);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    TCase *known = test_add_case(s, "hand-computed", 120);
+    tcase_add_loop_test(known, test_batch_norm_worked_example, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_batch_norm_nonpositive_variance, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_lrn_worked_examples, 0, TEST_SPEC_COUNT);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_batch_norm_invalid_parameters, 0,
-                        (int)(sizeof bn_invalid_rows / sizeof bn_invalid_rows[0]));
-    tcase_add_loop_test(invalid, test_lrn_invalid_parameters, 0,
-                        (int)(sizeof lrn_invalid_rows / sizeof lrn_invalid_rows[0]));
-    suite_add_tcase(s, invalid);
+                        TEST_COUNT_OF(bn_invalid_rows));
+    tcase_add_loop_test(invalid, test_lrn_invalid_parameters, 0, TEST_COUNT_OF(lrn_invalid_rows));
     return s;
 }
 
-int main(void) {
-    return test_run_suite(normalization_suite());
-}
+TEST_MAIN(normalization_suite)

@@ -15,36 +15,13 @@ typedef struct pad_case {
     int64_t x_dims[SV_MAX_RANK], y_dims[SV_MAX_RANK];
 } pad_case;
 
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
-
 static void describe(const pad_case *c, char *buf, size_t size) {
     char x[64], b[64], e[64];
-    format_dims(x, sizeof x, c->rank, c->x_dims);
-    format_dims(b, sizeof b, c->rank, c->p.pad_begin);
-    format_dims(e, sizeof e, c->rank, c->p.pad_end);
+    test_format_dims(x, sizeof x, c->rank, c->x_dims);
+    test_format_dims(b, sizeof b, c->rank, c->p.pad_begin);
+    test_format_dims(e, sizeof e, c->rank, c->p.pad_end);
     snprintf(buf, size, "pad x[%s] begin [%s] end [%s] mode %d value %g", x, b, e, (int)c->p.mode,
              (double)c->p.value);
-}
-
-/* The largest positive pad the mode allows on an axis of size n. */
-static int max_pad(sv_pad_mode mode, int n) {
-    switch (mode) {
-    case SV_PAD_REFLECT: return n - 1;
-    case SV_PAD_SYMMETRIC:
-    case SV_PAD_CIRCULAR: return n;
-    default: return 4;
-    }
 }
 
 /* Draws a valid case: batch 2..3 in front (rank >= 2), odd and even sizes, pads from a crop of
@@ -58,7 +35,7 @@ static pad_case random_case(test_rng *rng, int rank, sv_pad_mode mode) {
     for (int i = 0; i < rank; i++) {
         const int n =
             i == 0 && rank >= 2 ? test_int(rng, 2, 3) : test_int(rng, 1, rank > 3 ? 5 : 9);
-        const int limit = max_pad(mode, n);
+        const int limit = test_max_pad(mode, n);
         int pb = test_int(rng, -(n - 1), limit), pe = test_int(rng, -(n - 1), limit);
         if (n + pb + pe < 1) /* the two crops overlap: keep the first, crop less at the end */
             pe = 1 - n - pb;
@@ -86,25 +63,12 @@ static float *run_case(sv_context *ctx, const pad_case *c, float *x) {
 
 /* Compares the device with the reference on one case, every element exactly. */
 static void check_case(sv_context *dev, sv_context *ref, const pad_case *c, test_rng *rng) {
-    const size_t nx = (size_t)count_of(c->rank, c->x_dims),
-                 ny = (size_t)count_of(c->rank, c->y_dims);
-    float *x = malloc(nx * sizeof *x);
-    ck_assert_ptr_nonnull(x);
-    test_fill_uniform(rng, x, nx, -1.0f, 1.0f);
+    float *x = test_random_array(rng, (size_t)test_count(c->rank, c->x_dims), -1.0f, 1.0f);
     float *y = run_case(dev, c, x);
     float *r = run_case(ref, c, x);
     char what[512];
     describe(c, what, sizeof what);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < ny; i++)
-        if (!(y[i] == r[i])) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements differ; first at %zu: got %.9g, reference %.9g", what,
-                  bad, ny, first, (double)y[first], (double)r[first]);
+    test_assert_equal(y, r, (size_t)test_count(c->rank, c->y_dims), what);
     free(x), free(y), free(r);
 }
 
@@ -160,10 +124,9 @@ static const struct {
 };
 
 START_TEST(test_padding_illustrations_on_abc) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
-        const char *where = specs[s] ? specs[s] : "device";
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
+        const char *where = test_spec_name(test_spec(s));
         for (size_t m = 0; m < sizeof abc_rows / sizeof abc_rows[0]; m++) {
             const float *want = abc_rows[m].expected;
             pad_case c;
@@ -221,9 +184,9 @@ START_TEST(test_crops_by_hand) {
         {SV_PAD_REFLECT, {5, 6, 5, 2, 3, 2, 5, 6, 5}},
         {SV_PAD_CIRCULAR, {5, 6, 4, 2, 3, 1, 5, 6, 4}},
     };
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
+        const char *where = test_spec_name(test_spec(s));
         for (size_t m = 0; m < sizeof rows / sizeof rows[0]; m++) {
             pad_case c;
             memset(&c, 0, sizeof c);
@@ -238,9 +201,8 @@ START_TEST(test_crops_by_hand) {
             float *y = run_case(ctx, &c, x);
             for (int i = 0; i < 9; i++)
                 ck_assert_msg(y[i] == rows[m].expected[i],
-                              "mode %d on %s, cell %d: got %g, want %g", (int)c.p.mode,
-                              specs[s] ? specs[s] : "device", i, (double)y[i],
-                              (double)rows[m].expected[i]);
+                              "mode %d on %s, cell %d: got %g, want %g", (int)c.p.mode, where, i,
+                              (double)y[i], (double)rows[m].expected[i]);
             free(y);
         }
         pad_case c;
@@ -254,8 +216,8 @@ START_TEST(test_crops_by_hand) {
         float x[5] = {1, 2, 3, 4, 5}, expected[4] = {3, 4, 5, 5};
         float *y = run_case(ctx, &c, x);
         for (int i = 0; i < 4; i++)
-            ck_assert_msg(y[i] == expected[i], "1-D crop on %s, cell %d: got %g, want %g",
-                          specs[s] ? specs[s] : "device", i, (double)y[i], (double)expected[i]);
+            ck_assert_msg(y[i] == expected[i], "1-D crop on %s, cell %d: got %g, want %g", where, i,
+                          (double)y[i], (double)expected[i]);
         free(y);
         sv_context_release(ctx);
     }
@@ -264,13 +226,7 @@ END_TEST
 
 /* --- invalid parameters: each row breaks one rule of a valid case (x [2, 3, 4], reflect, pads
  * begin (0, 1, 2) end (1, 2, -3)) and names the status and a phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"reflect pad = input size", SV_INVALID_ARGUMENT, "reflect padding (3, 2) of axis 1"},
     {"reflect pad on a size-1 axis", SV_INVALID_ARGUMENT, "reflect padding (0, 1) of axis 0"},
     {"symmetric pad > input size", SV_INVALID_ARGUMENT, "symmetric padding (2, 5) of axis 2"},
@@ -305,7 +261,7 @@ static void break_rule(int row, sv_pad_params *p, int *rank, int64_t *x, int *nu
 }
 
 START_TEST(test_invalid_parameters_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
+    const test_invalid_row *row = &invalid_rows[_i];
     sv_pad_params p;
     memset(&p, 0, sizeof p);
     p.mode = SV_PAD_REFLECT;
@@ -318,23 +274,16 @@ START_TEST(test_invalid_parameters_are_rejected) {
     ck_assert_int_eq(sv_pad_output_shape(&p, rank, x, y, &msg), SV_OK);
     ck_assert(y[0] == 3 && y[1] == 6 && y[2] == 3);
     break_rule(_i, &p, &rank, x, &null_params);
-    for (int i = 0; i < SV_MAX_RANK + 1; i++)
-        y[i] = -7;
+    test_poison_dims(y, SV_MAX_RANK + 1);
     sv_status st = sv_pad_output_shape(null_params ? NULL : &p, rank, x, y, &msg);
-    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
-                  sv_status_name(row->status), sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
-                  msg.text, row->phrase);
-    for (int i = 0; i < SV_MAX_RANK + 1; i++)
-        ck_assert_msg(y[i] == -7, "%s: output shape written on failure", row->what);
+    test_assert_shape_rejected(row, st, msg.text, y, SV_MAX_RANK + 1);
 }
 END_TEST
 
 /* The same validation guards sv_pad on a context, and the message reaches sv_last_error. */
 START_TEST(test_invalid_call_reports_through_context) {
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t x_dims[2] = {3, 4}, y_dims[2] = {5, 4}, wrong_y[2] = {5, 5};
         sv_tensor *x, *y, *y_wrong, *foreign, *alias;
         ck_assert_int_eq(sv_tensor_create(ctx, 2, x_dims, &x), SV_OK);
@@ -371,25 +320,17 @@ END_TEST
 
 static Suite *pad_suite(void) {
     Suite *s = suite_create("pad");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, PAD_MODES);
     tcase_add_loop_test(sweep, test_feature_map_matches_reference, 0, PAD_MODES);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
+    TCase *known = test_add_case(s, "hand-computed", 120);
     tcase_add_test(known, test_padding_illustrations_on_abc);
     tcase_add_test(known, test_crops_by_hand);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_invalid_parameters_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
+                        TEST_COUNT_OF(invalid_rows));
     tcase_add_test(invalid, test_invalid_call_reports_through_context);
-    suite_add_tcase(s, invalid);
     return s;
 }
 
-int main(void) {
-    return test_run_suite(pad_suite());
-}
+TEST_MAIN(pad_suite)

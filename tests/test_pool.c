@@ -27,21 +27,18 @@
  *    by gamma_T + 16 eps relative, which the root divides by p; the root itself is off by 16 ulp,
  *    and 1/p rounded to fp32 (relative error u) moves S^(1/p) by u * |ln S^(1/p)| relative:
  *    rtol = (gamma_T + 16 eps) / p + 16 eps + u * |ln r| + eps. */
-#define UNIT_ROUNDOFF 0x1p-24
 #define AVG_RTOL (4 * FLT_EPSILON)
 #define POW_ERROR (16 * FLT_EPSILON)
 
-static double summation_gamma(long terms) {
-    return (double)terms * UNIT_ROUNDOFF / (1.0 - (double)terms * UNIT_ROUNDOFF);
-}
-
 static double rms_rtol(long taps) {
-    return 0.5 * (summation_gamma(taps + 1) + 3 * FLT_EPSILON) + 4 * FLT_EPSILON;
+    return 0.5 * (test_summation_gamma(TEST_UNIT_ROUNDOFF, taps + 1) + 3 * FLT_EPSILON) +
+           4 * FLT_EPSILON;
 }
 
 static double lp_rtol(long taps, double p, double r) {
-    const double log_term = r > 0 ? UNIT_ROUNDOFF * fabs(log(r)) : 0.0;
-    return (summation_gamma(taps) + POW_ERROR) / p + POW_ERROR + log_term + FLT_EPSILON;
+    const double log_term = r > 0 ? TEST_UNIT_ROUNDOFF * fabs(log(r)) : 0.0;
+    return (test_summation_gamma(TEST_UNIT_ROUNDOFF, taps) + POW_ERROR) / p + POW_ERROR + log_term +
+           FLT_EPSILON;
 }
 
 typedef struct pool_case {
@@ -51,13 +48,6 @@ typedef struct pool_case {
     int with_indices;
     int ties; /* inputs rounded to multiples of 1/4, so that windows hold equal maxima */
 } pool_case;
-
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
 
 /* Taps of one window: an upper bound on the terms each output sums. */
 static long taps_of(const pool_case *c) {
@@ -116,16 +106,10 @@ static pool_case random_case(test_rng *rng, int spatial_dims, sv_pool_kind kind,
     return c;
 }
 
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
-
 static void describe(const pool_case *c, char *buf, size_t size) {
     const sv_pool_params *p = &c->p;
     char x[96];
-    format_dims(x, sizeof x, c->rank, c->x_dims);
+    test_format_dims(x, sizeof x, c->rank, c->x_dims);
     snprintf(buf, size,
              "pool%dd kind %d x[%s] global %d kernel %d,%d stride %d,%d dil %d,%d pad %d,%d/%d,%d "
              "ceil %d count_include_pad %d p %g indices %d ties %d",
@@ -153,32 +137,22 @@ static float *run_case(sv_context *ctx, const pool_case *c, const sv_pool_params
     return y;
 }
 
-/* Exact comparison of every element (NaN never matches). */
+/* Exact comparison of every element of the values or (`which`) the indices. */
 static void assert_equal(const float *y, const float *r, size_t n, const char *what,
                          const char *which) {
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!(y[i] == r[i])) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    ck_assert_msg(bad == 0, "%s: %s: %zu of %zu elements differ; first at %zu: got %.9g, want %.9g",
-                  what, which, bad, n, first, (double)y[first], (double)r[first]);
+    char both[640];
+    snprintf(both, sizeof both, "%s: %s", what, which);
+    test_assert_equal(y, r, n, both);
 }
 
 /* Compares the device with the reference on one case, element by element. */
 static void check_case(sv_context *dev, sv_context *ref, const pool_case *c, test_rng *rng) {
-    const size_t nx = (size_t)count_of(c->rank, c->x_dims);
-    const size_t ny = (size_t)count_of(c->rank, c->y_dims);
-    float *x = malloc(nx * sizeof *x), *ax = malloc(nx * sizeof *ax);
-    ck_assert(x && ax);
-    test_fill_uniform(rng, x, nx, -1.0f, 1.0f);
-    for (size_t i = 0; i < nx; i++) {
-        if (c->ties)
-            x[i] = roundf(x[i] * 4.0f) / 4.0f;
-        ax[i] = fabsf(x[i]);
-    }
+    const size_t nx = (size_t)test_count(c->rank, c->x_dims);
+    const size_t ny = (size_t)test_count(c->rank, c->y_dims);
+    float *x = test_random_array(rng, nx, -1.0f, 1.0f);
+    for (size_t i = 0; i < nx && c->ties; i++)
+        x[i] = roundf(x[i] * 4.0f) / 4.0f;
+    float *ax = test_absolute_copy(x, nx);
     float *yi = NULL, *ri = NULL;
     float *y = run_case(dev, c, &c->p, x, c->with_indices ? &yi : NULL);
     float *r = run_case(ref, c, &c->p, x, c->with_indices ? &ri : NULL);
@@ -192,29 +166,21 @@ static void check_case(sv_context *dev, sv_context *ref, const pool_case *c, tes
             assert_equal(yi, ri, ny, what, "indices");
     } else {
         float *magnitude = c->p.kind == SV_POOL_AVERAGE ? run_case(ref, c, &c->p, ax, NULL) : NULL;
-        size_t bad = 0, first = 0;
-        double first_bound = 0;
+        double *bound = malloc(ny * sizeof *bound);
+        ck_assert_ptr_nonnull(bound);
         for (size_t i = 0; i < ny; i++) {
             const double rv = fabs((double)r[i]);
-            double bound;
             switch (c->p.kind) {
             case SV_POOL_AVERAGE:
-                bound = summation_gamma(taps) * magnitude[i] + AVG_RTOL * rv;
+                bound[i] =
+                    test_summation_gamma(TEST_UNIT_ROUNDOFF, taps) * magnitude[i] + AVG_RTOL * rv;
                 break;
-            case SV_POOL_RMS: bound = rms_rtol(taps) * rv; break;
-            default: bound = lp_rtol(taps, c->p.p, rv) * rv; break;
-            }
-            if (!(fabs((double)y[i] - (double)r[i]) <= bound)) {
-                if (!bad)
-                    first = i, first_bound = bound;
-                bad++;
+            case SV_POOL_RMS: bound[i] = rms_rtol(taps) * rv; break;
+            default: bound[i] = lp_rtol(taps, c->p.p, rv) * rv; break;
             }
         }
-        ck_assert_msg(bad == 0,
-                      "%s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, "
-                      "reference %.9g, bound %.3g",
-                      what, bad, ny, first, (double)y[first], (double)r[first], first_bound);
-        free(magnitude);
+        test_assert_bounded(y, r, bound, ny, what);
+        free(magnitude), free(bound);
     }
     free(x), free(ax), free(y), free(r), free(yi), free(ri);
 }
@@ -290,9 +256,6 @@ START_TEST(test_network_layers_match_reference) {
 END_TEST
 
 /* --- hand-computed examples, each run on the reference (loop index 0) and the device (1). */
-static const char *example_spec(int i) {
-    return i == 0 ? "ref" : NULL;
-}
 
 /* Runs one example and returns its output (and indices, when asked); y_dims must be the shape
  * sv_pool_output_shape gives. */
@@ -314,7 +277,7 @@ static float *run_example(sv_context *ctx, const sv_pool_params *p, int rank, co
  * h * 4 + w (5 at (1,0), 8 at (1,3), -1 at (2,0), 7 at (2,2)). Average: (2+3+5-2)/4 = 2,
  * (2+0+2+8)/4 = 3, (-1-6-4-5)/4 = -4, (7+3+4+2)/4 = 4. */
 START_TEST(test_quadrant_pooling) {
-    sv_context *ctx = test_context(example_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     float x[16] = {2, 3, 2, 0, 5, -2, 2, 8, -1, -6, 7, 3, -4, -5, 4, 2};
     const int64_t x_dims[4] = {1, 1, 4, 4}, y_dims[4] = {1, 1, 2, 2};
     const float want_max[4] = {5, 8, -1, 7}, want_index[4] = {4, 7, 8, 10};
@@ -339,7 +302,7 @@ END_TEST
  * over the cells inside: (1+2+3+5+6+7+9+10+11)/9 = 6, (3+4+7+8+11+12)/6 = 7.5, (9+10+11+13+14+
  * 15)/6 = 12, (11+12+15+16)/4 = 13.5. Floor mode keeps the first window only. */
 START_TEST(test_ceil_mode_pooling) {
-    sv_context *ctx = test_context(example_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     float x[16];
     for (int i = 0; i < 16; i++)
         x[i] = (float)(i + 1);
@@ -372,7 +335,7 @@ END_TEST
  * but the third would start at padded position 6 >= 4 + 1, in the end padding, and is dropped:
  * {pad, 1} and {3, 4} give max 1 and 4. */
 START_TEST(test_ceil_mode_padding_rules) {
-    sv_context *ctx = test_context(example_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     float x[6] = {1, 2, 3, 4, 5, 6};
     const int64_t x_dims[3] = {1, 1, 6}, y_dims[3] = {1, 1, 4};
     sv_pool_params p = sv_pool_params_default(1, SV_POOL_AVERAGE);
@@ -411,7 +374,7 @@ END_TEST
  * its first position (0,1) = 1; (0,3): only -1 at (0,2) = 2; channel 1, (1,2): -3, 1, -3, 2 -> 2
  * at (1,2) = 5. Indices restart at 0 in every channel. */
 START_TEST(test_argmax_with_padding_and_ties) {
-    sv_context *ctx = test_context(example_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     float x[18] = {1, 3, -1, 2, 3, -2, 3, 1, 3};
     for (int i = 0; i < 9; i++)
         x[9 + i] = -x[i];
@@ -436,7 +399,7 @@ END_TEST
  *   L2 of 3,-4 | 0,12 | 5,-12 = 5, 12, 13;  L1 = 7, 12, 17;  L0.5 of 1,4 = (1 + 2)^2 = 9;
  *   L3 of 3,-4,-5 = (27 + 64 + 125)^(1/3) = 6;  RMS of 1,7 | -5,5 | 1,-1 = 5, 5, 1. */
 START_TEST(test_lp_and_rms_pooling) {
-    sv_context *ctx = test_context(example_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     float pairs[6] = {3, -4, 0, 12, 5, -12}, quarter[2] = {1, 4}, triple[3] = {3, -4, -5};
     float rms_pairs[6] = {1, 7, -5, 5, 1, -1};
     const int64_t pairs_dims[3] = {1, 1, 6}, pairs_out[3] = {1, 1, 3};
@@ -474,7 +437,7 @@ END_TEST
  * stride 3 gives NaN at 1 and NaN at 3. The same through global pooling of a 300-cell plane (the
  * cooperative kernel on OpenCL) with NaNs at 250 and 37: NaN at 37. */
 START_TEST(test_max_pooling_propagates_nan) {
-    sv_context *ctx = test_context(example_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     float x[300] = {1, NAN, 3, NAN, NAN, 2};
     const int64_t x_dims[3] = {1, 1, 6}, y_dims[3] = {1, 1, 2};
     sv_pool_params p = sv_pool_params_default(1, SV_POOL_MAX);
@@ -501,13 +464,7 @@ END_TEST
 
 /* --- invalid parameters: each row breaks one rule of a valid 2-D case (x [2,3,7,7], max pooling,
  * kernel 3x3, stride 2, pads 1) and names the status and a phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"kernel larger than padded input", SV_INVALID_ARGUMENT, "larger than the padded input"},
     {"dilated kernel larger than padded input", SV_INVALID_ARGUMENT,
      "larger than the padded input"},
@@ -573,7 +530,7 @@ static sv_pool_params invalid_base(void) {
 }
 
 START_TEST(test_invalid_parameters_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
+    const test_invalid_row *row = &invalid_rows[_i];
     sv_pool_params p = invalid_base();
     const int rank = 4;
     int64_t x[4] = {2, 3, 7, 7}, y[4];
@@ -581,15 +538,9 @@ START_TEST(test_invalid_parameters_are_rejected) {
     ck_assert_int_eq(sv_pool_output_shape(&p, rank, x, y, &msg), SV_OK);
     ck_assert(y[2] == 4 && y[3] == 4);
     break_rule(_i, &p, x);
-    for (int i = 0; i < 4; i++)
-        y[i] = -7;
+    test_poison_dims(y, 4);
     sv_status st = sv_pool_output_shape(&p, rank, x, y, &msg);
-    ck_assert_msg(st == row->status, "%s: expected %s, got %s (%s)", row->what,
-                  sv_status_name(row->status), sv_status_name(st), msg.text);
-    ck_assert_msg(strstr(msg.text, row->phrase) != NULL, "%s: message '%s' lacks '%s'", row->what,
-                  msg.text, row->phrase);
-    for (int i = 0; i < 4; i++)
-        ck_assert_msg(y[i] == -7, "%s: output shape written on failure", row->what);
+    test_assert_shape_rejected(row, st, msg.text, y, 4);
 
     /* the same through sv_pool on a context, where the input can exist as a tensor */
     int creatable = 1;
@@ -602,10 +553,8 @@ START_TEST(test_invalid_parameters_are_rejected) {
     sv_tensor *xt, *yt;
     ck_assert_int_eq(sv_tensor_create(ctx, rank, x, &xt), SV_OK);
     ck_assert_int_eq(sv_tensor_create(ctx, 4, y_dims, &yt), SV_OK);
-    TEST_ASSERT_STATUS(sv_pool(ctx, &p, xt, yt, NULL), row->status, ctx);
-    ck_assert_msg(strstr(sv_last_error(ctx), row->phrase) != NULL,
-                  "%s: context message '%s' lacks '%s'", row->what, sv_last_error(ctx),
-                  row->phrase);
+    st = sv_pool(ctx, &p, xt, yt, NULL);
+    test_assert_rejected(row, "ref", st, sv_last_error(ctx));
     sv_tensor_release(xt), sv_tensor_release(yt);
     sv_context_release(ctx);
 }
@@ -615,7 +564,7 @@ END_TEST
  * indices shapes, indices only for max pooling and never in the output's storage, NULL and
  * foreign tensors. */
 START_TEST(test_invalid_call_reports_through_context) {
-    sv_context *ctx = test_context(example_spec(_i)), *other = test_context("ref");
+    sv_context *ctx = test_context(test_spec(_i)), *other = test_context("ref");
     const int64_t x_dims[4] = {2, 3, 7, 7}, y_dims[4] = {2, 3, 4, 4}, wrong[4] = {2, 3, 3, 3};
     const int64_t flat[1] = {96};
     sv_tensor *x, *y, *indices, *y_wrong, *foreign, *y_view;
@@ -668,7 +617,7 @@ END_TEST
 /* Indices are exact floats up to 2^24: a 4096x4096 plane is accepted (its global max, all cells
  * equal, is at 0), a 4097x4096 plane is refused. */
 START_TEST(test_indices_limit_of_2_pow_24) {
-    sv_context *ctx = test_context(example_spec(_i));
+    sv_context *ctx = test_context(test_spec(_i));
     const int64_t fits[4] = {1, 1, 4096, 4096}, too_big[4] = {1, 1, 4097, 4096};
     const int64_t one[4] = {1, 1, 1, 1};
     sv_pool_params p = sv_pool_params_default(2, SV_POOL_MAX);
@@ -694,30 +643,22 @@ END_TEST
 
 static Suite *pool_suite(void) {
     Suite *s = suite_create("pool");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, 2 * KINDS);
     tcase_add_loop_test(sweep, test_network_layers_match_reference, 0, KINDS);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
-    tcase_add_loop_test(known, test_quadrant_pooling, 0, 2);
-    tcase_add_loop_test(known, test_ceil_mode_pooling, 0, 2);
-    tcase_add_loop_test(known, test_ceil_mode_padding_rules, 0, 2);
-    tcase_add_loop_test(known, test_argmax_with_padding_and_ties, 0, 2);
-    tcase_add_loop_test(known, test_lp_and_rms_pooling, 0, 2);
-    tcase_add_loop_test(known, test_max_pooling_propagates_nan, 0, 2);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    TCase *known = test_add_case(s, "hand-computed", 120);
+    tcase_add_loop_test(known, test_quadrant_pooling, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_ceil_mode_pooling, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_ceil_mode_padding_rules, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_argmax_with_padding_and_ties, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_lp_and_rms_pooling, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_max_pooling_propagates_nan, 0, TEST_SPEC_COUNT);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_invalid_parameters_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
-    tcase_add_loop_test(invalid, test_invalid_call_reports_through_context, 0, 2);
-    tcase_add_loop_test(invalid, test_indices_limit_of_2_pow_24, 0, 2);
-    suite_add_tcase(s, invalid);
+                        TEST_COUNT_OF(invalid_rows));
+    tcase_add_loop_test(invalid, test_invalid_call_reports_through_context, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(invalid, test_indices_limit_of_2_pow_24, 0, TEST_SPEC_COUNT);
     return s;
 }
 
-int main(void) {
-    return test_run_suite(pool_suite());
-}
+TEST_MAIN(pool_suite)

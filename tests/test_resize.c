@@ -18,7 +18,6 @@
  * 2u * M, where M is the largest |input| of the blend; two nested blends and the rounding of the
  * reference's double result to fp32 stay below 16u * M. The test takes M as the largest |x|. */
 #define LINEAR_ULPS 16.0
-#define UNIT_ROUNDOFF 0x1p-24
 
 typedef struct resize_case {
     sv_resize_params p;
@@ -26,23 +25,10 @@ typedef struct resize_case {
     int64_t x_dims[SV_MAX_RANK], y_dims[SV_MAX_RANK];
 } resize_case;
 
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
-static void format_dims(char *buf, size_t size, int rank, const int64_t *dims) {
-    size_t used = 0;
-    for (int i = 0; i < rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)dims[i]);
-}
-
 static void describe(const resize_case *c, char *buf, size_t size) {
     char x[64], y[64], s[128];
-    format_dims(x, sizeof x, c->rank, c->x_dims);
-    format_dims(y, sizeof y, c->rank, c->y_dims);
+    test_format_dims(x, sizeof x, c->rank, c->x_dims);
+    test_format_dims(y, sizeof y, c->rank, c->y_dims);
     size_t used = 0;
     s[0] = '\0';
     for (int i = 0; i < c->rank && used < sizeof s; i++)
@@ -72,16 +58,23 @@ static void random_axis(test_rng *rng, int n, float *scale, int64_t *out) {
         *out = test_int(rng, 1, 2 * n + 3);
 }
 
-/* Draws a valid case: batch 2..3 in front (rank >= 2) kept as is; in linear mode every axis but
- * the last two keeps its size (scale 0 or 1). */
-static resize_case random_case(test_rng *rng, int rank, sv_resize_mode mode,
-                               sv_resize_coordinates coordinates, sv_nearest_rounding rounding) {
+/* A case of the given rank and modes, its shapes and scales still zero. */
+static resize_case case_of(int rank, sv_resize_mode mode, sv_resize_coordinates coordinates,
+                           sv_nearest_rounding rounding) {
     resize_case c;
     memset(&c, 0, sizeof c);
     c.rank = rank;
     c.p.mode = mode;
     c.p.coordinates = coordinates;
     c.p.rounding = rounding;
+    return c;
+}
+
+/* Draws a valid case: batch 2..3 in front (rank >= 2) kept as is; in linear mode every axis but
+ * the last two keeps its size (scale 0 or 1). */
+static resize_case random_case(test_rng *rng, int rank, sv_resize_mode mode,
+                               sv_resize_coordinates coordinates, sv_nearest_rounding rounding) {
+    resize_case c = case_of(rank, mode, coordinates, rounding);
     const int first_resized = mode == SV_RESIZE_LINEAR ? (rank >= 2 ? rank - 2 : 0) : 1;
     for (int i = 0; i < rank; i++) {
         const int n =
@@ -112,31 +105,19 @@ static float *run_case(sv_context *ctx, const resize_case *c, float *x) {
 /* Compares the device with the reference on one case, every element: exactly for nearest,
  * within the linear bound otherwise. */
 static void check_case(sv_context *dev, sv_context *ref, const resize_case *c, test_rng *rng) {
-    const size_t nx = (size_t)count_of(c->rank, c->x_dims),
-                 ny = (size_t)count_of(c->rank, c->y_dims);
-    float *x = malloc(nx * sizeof *x);
-    ck_assert_ptr_nonnull(x);
-    test_fill_uniform(rng, x, nx, -1.0f, 1.0f);
+    const size_t nx = (size_t)test_count(c->rank, c->x_dims),
+                 ny = (size_t)test_count(c->rank, c->y_dims);
+    float *x = test_random_array(rng, nx, -1.0f, 1.0f);
     double largest = 0.0;
     for (size_t i = 0; i < nx; i++)
         largest = fmax(largest, fabs((double)x[i]));
     float *y = run_case(dev, c, x);
     float *r = run_case(ref, c, x);
     const double atol =
-        c->p.mode == SV_RESIZE_NEAREST ? 0.0 : LINEAR_ULPS * UNIT_ROUNDOFF * largest;
+        c->p.mode == SV_RESIZE_NEAREST ? 0.0 : LINEAR_ULPS * TEST_UNIT_ROUNDOFF * largest;
     char what[512];
     describe(c, what, sizeof what);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < ny; i++)
-        if (!(fabs((double)y[i] - (double)r[i]) <= atol)) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements out of tolerance %.3g; first at %zu: got %.9g, "
-                  "reference %.9g",
-                  what, bad, ny, atol, first, (double)y[first], (double)r[first]);
+    test_assert_close(y, r, ny, atol, 0.0, what);
     free(x), free(y), free(r);
 }
 
@@ -197,15 +178,13 @@ END_TEST
 /* --- hand-computed examples. Helpers run one [rows, cols] or [n] case on ref and device. */
 static void expect_values(const resize_case *c, float *x, const float *expected, double atol,
                           const char *what) {
-    const char *specs[2] = {"ref", NULL};
-    const size_t ny = (size_t)count_of(c->rank, c->y_dims);
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    const size_t ny = (size_t)test_count(c->rank, c->y_dims);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         float *y = run_case(ctx, c, x);
-        for (size_t i = 0; i < ny; i++)
-            ck_assert_msg(fabs((double)y[i] - (double)expected[i]) <= atol,
-                          "%s on %s, cell %zu: got %.9g, want %.9g", what,
-                          specs[s] ? specs[s] : "device", i, (double)y[i], (double)expected[i]);
+        char where[160];
+        snprintf(where, sizeof where, "%s on %s", what, test_spec_name(test_spec(s)));
+        test_assert_close(y, expected, ny, atol, 0.0, where);
         free(y);
         sv_context_release(ctx);
     }
@@ -214,12 +193,7 @@ static void expect_values(const resize_case *c, float *x, const float *expected,
 static resize_case small_case(int rank, const int64_t *x_dims, const int64_t *y_dims,
                               sv_resize_mode mode, sv_resize_coordinates coordinates,
                               sv_nearest_rounding rounding, float scale) {
-    resize_case c;
-    memset(&c, 0, sizeof c);
-    c.rank = rank;
-    c.p.mode = mode;
-    c.p.coordinates = coordinates;
-    c.p.rounding = rounding;
+    resize_case c = case_of(rank, mode, coordinates, rounding);
     for (int i = 0; i < rank; i++) {
         c.x_dims[i] = x_dims[i];
         c.y_dims[i] = y_dims[i];
@@ -317,13 +291,7 @@ END_TEST
 
 /* --- invalid calls: each row breaks one rule of a valid call (x [2, 3, 4, 5] -> y [2, 3, 8, 10],
  * nearest, scales from the sizes) and names the status and a phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"unknown mode", SV_INVALID_ARGUMENT, "unknown mode 5"},
     {"unknown coordinate transformation", SV_INVALID_ARGUMENT,
      "unknown coordinate transformation 9"},
@@ -341,10 +309,9 @@ static const invalid_row invalid_rows[] = {
 };
 
 START_TEST(test_invalid_calls_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    const test_invalid_row *row = &invalid_rows[_i];
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t x_dims[4] = {2, 3, 4, 5}, y_dims[4] = {2, 3, 8, 10};
         const int64_t batch3[4] = {3, 3, 8, 10}, rank3[3] = {6, 8, 10}, same[4] = {2, 3, 4, 5};
         sv_tensor *x, *y, *y_batch3, *y_rank3, *alias, *foreign;
@@ -379,11 +346,7 @@ START_TEST(test_invalid_calls_are_rejected) {
         default: ck_abort_msg("no rule %d", _i);
         }
         sv_status st = sv_resize(ctx, pp, in, out);
-        ck_assert_msg(st == row->status, "%s on %s: expected %s, got %s (%s)", row->what,
-                      specs[s] ? specs[s] : "device", sv_status_name(row->status),
-                      sv_status_name(st), sv_last_error(ctx));
-        ck_assert_msg(strstr(sv_last_error(ctx), row->phrase) != NULL,
-                      "%s: message '%s' lacks '%s'", row->what, sv_last_error(ctx), row->phrase);
+        test_assert_call_rejected(row, ctx, test_spec(s), st, NULL);
         sv_tensor_release(x), sv_tensor_release(y), sv_tensor_release(y_batch3);
         sv_tensor_release(y_rank3), sv_tensor_release(alias), sv_tensor_release(foreign);
         sv_context_release(ctx);
@@ -394,27 +357,18 @@ END_TEST
 
 static Suite *resize_suite(void) {
     Suite *s = suite_create("resize");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_nearest_sweep_matches_reference, 0,
                         COORDINATE_MODES * ROUNDINGS);
     tcase_add_loop_test(sweep, test_linear_sweep_matches_reference, 0, COORDINATE_MODES);
     tcase_add_loop_test(sweep, test_feature_map_matches_reference, 0, 4);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
+    TCase *known = test_add_case(s, "hand-computed", 120);
     tcase_add_test(known, test_upsample_2x2_to_4x4);
     tcase_add_test(known, test_nearest_rounding_rules);
     tcase_add_test(known, test_one_cell_output);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
-    tcase_add_loop_test(invalid, test_invalid_calls_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
-    suite_add_tcase(s, invalid);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
+    tcase_add_loop_test(invalid, test_invalid_calls_are_rejected, 0, TEST_COUNT_OF(invalid_rows));
     return s;
 }
 
-int main(void) {
-    return test_run_suite(resize_suite());
-}
+TEST_MAIN(resize_suite)

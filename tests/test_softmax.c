@@ -27,30 +27,16 @@
  * OpenCL 1.2 allows exp and log 3 ulp and division 2.5 ulp; an ulp is at most 2u of the value.
  * SLACK covers the reference's own rounding to fp32 and second-order terms. An input of +-1e4
  * makes u * d about 1e-3: that error is real (the fp32 subtraction), and softmax there is 0. */
-#define UNIT_ROUNDOFF 0x1p-24
-#define EXP_ERR (6 * UNIT_ROUNDOFF)
-#define LOG_ERR (6 * UNIT_ROUNDOFF)
-#define DIV_ERR (5 * UNIT_ROUNDOFF)
-#define SLACK (2 * UNIT_ROUNDOFF)
-
-static double summation_gamma(long terms) {
-    return (double)terms * UNIT_ROUNDOFF / (1.0 - (double)terms * UNIT_ROUNDOFF);
-}
-
-static const char *const specs[2] = {"ref", NULL};
+#define EXP_ERR (6 * TEST_UNIT_ROUNDOFF)
+#define LOG_ERR (6 * TEST_UNIT_ROUNDOFF)
+#define DIV_ERR (5 * TEST_UNIT_ROUNDOFF)
+#define SLACK (2 * TEST_UNIT_ROUNDOFF)
 
 typedef struct softmax_case {
     sv_softmax_params p;
     int rank;
     int64_t dims[SV_MAX_RANK];
 } softmax_case;
-
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
 
 /* The tensor as [outer, length, inner] around the case's axis. */
 typedef struct row_layout {
@@ -68,22 +54,19 @@ static row_layout layout_of(const softmax_case *c) {
 }
 
 static void describe(const softmax_case *c, char *buf, size_t size) {
-    size_t used = (size_t)snprintf(buf, size, "%s axis %d of [",
-                                   c->p.log ? "log-softmax" : "softmax", c->p.axis);
-    for (int i = 0; i < c->rank && used < size; i++)
-        used +=
-            (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld", (long long)c->dims[i]);
-    if (used < size)
-        snprintf(buf + used, size - used, "]");
+    char dims[96];
+    test_format_dims(dims, sizeof dims, c->rank, c->dims);
+    snprintf(buf, size, "%s axis %d of [%s]", c->p.log ? "log-softmax" : "softmax", c->p.axis,
+             dims);
 }
 
 /* Bound on |device - reference| for every element (see the tolerances above); r is the
  * reference (or the exact) result. Rows that are all -inf get no bound: they must be NaN. */
 static double *error_bounds(const softmax_case *c, const float *x, const float *r) {
     const row_layout l = layout_of(c);
-    double *bound = malloc((size_t)count_of(c->rank, c->dims) * sizeof *bound);
+    double *bound = malloc((size_t)test_count(c->rank, c->dims) * sizeof *bound);
     ck_assert_ptr_nonnull(bound);
-    const double u = UNIT_ROUNDOFF;
+    const double u = TEST_UNIT_ROUNDOFF;
     for (long long o = 0; o < l.outer; o++)
         for (long long i = 0; i < l.inner; i++) {
             const long long first = o * l.length * l.inner + i;
@@ -98,8 +81,8 @@ static double *error_bounds(const softmax_case *c, const float *x, const float *
                 weighted += d * exp(-d);
             }
             const double w = weighted / s;
-            const double rel_s =
-                summation_gamma((long)l.length) + EXP_ERR + u * w + (double)l.length * FLT_MIN / s;
+            const double rel_s = test_summation_gamma(u, (long)l.length) + EXP_ERR + u * w +
+                                 (double)l.length * FLT_MIN / s;
             for (long long k = 0; k < l.length; k++) {
                 const long long at = first + k * l.inner;
                 const double d = m - (double)x[at], ar = fabs((double)r[at]);
@@ -117,24 +100,10 @@ static double *error_bounds(const softmax_case *c, const float *x, const float *
 /* Checks every element: NaN where r is NaN, exactly r where r is infinite, else within bound. */
 static void assert_within(const softmax_case *c, const char *where, const float *y, const float *r,
                           const double *bound) {
-    const size_t n = (size_t)count_of(c->rank, c->dims);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < n; i++) {
-        const int ok = isnan(r[i])   ? isnan(y[i])
-                       : isinf(r[i]) ? y[i] == r[i]
-                                     : fabs((double)y[i] - (double)r[i]) <= bound[i];
-        if (!ok) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    }
-    char what[256];
+    char what[256], described[320];
     describe(c, what, sizeof what);
-    ck_assert_msg(bad == 0,
-                  "%s on %s: %zu of %zu elements out of tolerance; first at %zu: got %.9g, "
-                  "expected %.9g, bound %.3g",
-                  what, where, bad, n, first, (double)y[first], (double)r[first], bound[first]);
+    snprintf(described, sizeof described, "%s on %s", what, where);
+    test_assert_bounded_specials(y, r, bound, (size_t)test_count(c->rank, c->dims), described);
 }
 
 /* Runs the case on ctx with the output first filled with `poison`; returns the downloaded
@@ -145,7 +114,7 @@ static float *run_case(sv_context *ctx, const softmax_case *c, float *x, float p
     if (isnan(poison)) {
         yt = test_tensor_poisoned(ctx, c->rank, c->dims);
     } else {
-        const size_t n = (size_t)count_of(c->rank, c->dims);
+        const size_t n = (size_t)test_count(c->rank, c->dims);
         float *fill = malloc(n * sizeof *fill);
         ck_assert_ptr_nonnull(fill);
         for (size_t i = 0; i < n; i++)
@@ -162,7 +131,7 @@ static float *run_case(sv_context *ctx, const softmax_case *c, float *x, float p
 
 /* Compares the device with the reference on one case, element by element. */
 static void check_case(sv_context *dev, sv_context *ref, const softmax_case *c, const float *x) {
-    const size_t n = (size_t)count_of(c->rank, c->dims);
+    const size_t n = (size_t)test_count(c->rank, c->dims);
     float *copy = malloc(n * sizeof *copy);
     ck_assert_ptr_nonnull(copy);
     memcpy(copy, x, n * sizeof *copy);
@@ -207,13 +176,11 @@ START_TEST(test_random_sweep_matches_reference) {
                 test_rng rng =
                     test_rng_for((uint64_t)(((rank * 8 + axis) * 2 + log_mode) * 10 + v));
                 const softmax_case c = random_case(&rng, rank, axis, log_mode, v);
-                const size_t n = (size_t)count_of(c.rank, c.dims);
+                const size_t n = (size_t)test_count(c.rank, c.dims);
                 const float range = test_int(&rng, 0, 2) == 0 ? 1.0f
                                     : test_int(&rng, 0, 1)    ? 10.0f
                                                               : 100.0f;
-                float *x = malloc(n * sizeof *x);
-                ck_assert_ptr_nonnull(x);
-                test_fill_uniform(&rng, x, n, -range, range);
+                float *x = test_random_array(&rng, n, -range, range);
                 check_case(dev, ref, &c, x);
                 free(x);
             }
@@ -242,10 +209,7 @@ START_TEST(test_long_rows_match_reference) {
             memcpy(c.dims, shapes[s].dims, sizeof shapes[s].dims);
             c.p.axis = shapes[s].axis;
             c.p.log = log_mode;
-            const size_t n = (size_t)count_of(c.rank, c.dims);
-            float *x = malloc(n * sizeof *x);
-            ck_assert_ptr_nonnull(x);
-            test_fill_uniform(&rng, x, n, -20.0f, 20.0f);
+            float *x = test_random_array(&rng, (size_t)test_count(c.rank, c.dims), -20.0f, 20.0f);
             check_case(dev, ref, &c, x);
             free(x);
         }
@@ -332,11 +296,11 @@ START_TEST(test_extreme_rows) {
     extreme_tensor(length, transposed, log_mode, x, expected);
     double *bound = error_bounds(&c, x, expected);
     const float poisons[2] = {NAN, 42.0f};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         for (int k = 0; k < 2; k++) {
             float *y = run_case(ctx, &c, x, poisons[k]);
-            assert_within(&c, specs[s] ? "the reference" : "the device", y, expected, bound);
+            assert_within(&c, test_spec_name(test_spec(s)), y, expected, bound);
             free(y);
         }
         sv_context_release(ctx);
@@ -348,22 +312,19 @@ END_TEST
 /* Along any axis, every softmax row sums to 1: |sum - 1| <= the sum of the elements' bounds plus
  * T * u for the reference's rounding. */
 START_TEST(test_rows_sum_to_one) {
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     for (int k = 0; k < 20; k++) {
         test_rng rng = test_rng_for(2000 + (uint64_t)k);
         const int rank = test_int(&rng, 1, 5);
         const softmax_case c =
             random_case(&rng, rank, test_int(&rng, 0, rank - 1), 0, test_int(&rng, 0, 2));
-        const size_t n = (size_t)count_of(c.rank, c.dims);
-        float *x = malloc(n * sizeof *x);
-        ck_assert_ptr_nonnull(x);
-        test_fill_uniform(&rng, x, n, -30.0f, 30.0f);
+        float *x = test_random_array(&rng, (size_t)test_count(c.rank, c.dims), -30.0f, 30.0f);
         float *y = run_case(ctx, &c, x, NAN);
         double *bound = error_bounds(&c, x, y);
         const row_layout l = layout_of(&c);
         for (long long o = 0; o < l.outer; o++)
             for (long long i = 0; i < l.inner; i++) {
-                double sum = 0.0, tolerance = (double)l.length * UNIT_ROUNDOFF;
+                double sum = 0.0, tolerance = (double)l.length * TEST_UNIT_ROUNDOFF;
                 for (long long j = 0; j < l.length; j++) {
                     const long long at = (o * l.length + j) * l.inner + i;
                     sum += y[at];
@@ -373,7 +334,7 @@ START_TEST(test_rows_sum_to_one) {
                 describe(&c, what, sizeof what);
                 ck_assert_msg(fabs(sum - 1.0) <= tolerance,
                               "%s on %s: row (%lld, %lld) sums to %.9g (tolerance %.3g)", what,
-                              specs[_i] ? specs[_i] : "the device", o, i, sum, tolerance);
+                              test_spec_name(test_spec(_i)), o, i, sum, tolerance);
             }
         free(x), free(y), free(bound);
     }
@@ -395,7 +356,7 @@ START_TEST(test_worked_examples) {
     static const float grid_softmax[6] = {0.25f, 0.75f, 0.5f, 0.75f, 0.25f, 0.5f};
     static const float grid_log[6] = {-1.386294361f,  -0.2876820725f, -0.6931471806f,
                                       -0.2876820725f, -1.386294361f,  -0.6931471806f};
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     for (int log_mode = 0; log_mode < 2; log_mode++) {
         softmax_case c;
         memset(&c, 0, sizeof c);
@@ -422,7 +383,7 @@ END_TEST
 
 /* A single-element axis: softmax 1 and log-softmax 0 wherever the input is finite. */
 START_TEST(test_single_element_axis) {
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     const int64_t dims[3] = {3, 1, 4};
     float x[12];
     for (int i = 0; i < 12; i++)
@@ -448,13 +409,7 @@ END_TEST
 
 /* --- invalid parameters: each row breaks one rule of a valid call (x [2, 3, 4], axis 1) and
  * names the status and a phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"axis == rank", SV_INVALID_ARGUMENT, "axis 3 is out of range for rank 3"},
     {"axis < -rank", SV_INVALID_ARGUMENT, "axis -4 is out of range"},
     {"log neither 0 nor 1", SV_INVALID_ARGUMENT, "log = 2"},
@@ -467,9 +422,9 @@ static const invalid_row invalid_rows[] = {
 };
 
 START_TEST(test_invalid_parameters_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    const test_invalid_row *row = &invalid_rows[_i];
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t dims[3] = {2, 3, 4}, swapped[3] = {2, 4, 3}, flat[1] = {24};
         sv_tensor *x, *y = test_tensor_poisoned(ctx, 3, dims);
         ck_assert_int_eq(sv_tensor_create(ctx, 3, dims, &x), SV_OK);
@@ -493,17 +448,8 @@ START_TEST(test_invalid_parameters_are_rejected) {
         if (!out && _i != 6)
             out = test_tensor_poisoned(ctx, 3, dims);
         const sv_status st = sv_softmax(ctx, pp, in, out);
-        ck_assert_msg(st == row->status, "%s on %s: expected %s, got %s (%s)", row->what,
-                      specs[s] ? specs[s] : "the device", sv_status_name(row->status),
-                      sv_status_name(st), sv_last_error(ctx));
-        ck_assert_msg(strstr(sv_last_error(ctx), row->phrase) != NULL,
-                      "%s: message '%s' lacks '%s'", row->what, sv_last_error(ctx), row->phrase);
-        if (out) { /* a rejected call writes nothing */
-            float *data = test_download(out);
-            for (int64_t i = 0; i < sv_tensor_count(out); i++)
-                ck_assert_msg(isnan(data[i]), "%s: output written on failure", row->what);
-            free(data);
-        }
+        test_assert_call_rejected(row, ctx, test_spec(s), st,
+                                  out); /* a rejected call writes nothing */
         sv_tensor_release(out);
         sv_tensor_release(x);
         sv_tensor_release(y);
@@ -515,26 +461,18 @@ END_TEST
 
 static Suite *softmax_suite(void) {
     Suite *s = suite_create("softmax");
-    TCase *sweep = tcase_create("random sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "random sweep against ref", 300);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, SV_MAX_RANK);
     tcase_add_test(sweep, test_long_rows_match_reference);
-    tcase_add_loop_test(sweep, test_rows_sum_to_one, 0, 2);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("extreme and hand-computed");
-    tcase_set_timeout(known, 120);
+    tcase_add_loop_test(sweep, test_rows_sum_to_one, 0, TEST_SPEC_COUNT);
+    TCase *known = test_add_case(s, "extreme and hand-computed", 120);
     tcase_add_loop_test(known, test_extreme_rows, 0, 8);
-    tcase_add_loop_test(known, test_worked_examples, 0, 2);
-    tcase_add_loop_test(known, test_single_element_axis, 0, 2);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
+    tcase_add_loop_test(known, test_worked_examples, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(known, test_single_element_axis, 0, TEST_SPEC_COUNT);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
     tcase_add_loop_test(invalid, test_invalid_parameters_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
-    suite_add_tcase(s, invalid);
+                        TEST_COUNT_OF(invalid_rows));
     return s;
 }
 
-int main(void) {
-    return test_run_suite(softmax_suite());
-}
+TEST_MAIN(softmax_suite)

@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const specs[2] = {"ref", NULL};
-
 START_TEST(test_round_trip_every_rank) {
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     test_rng rng = test_rng_for(11);
     for (int rank = 1; rank <= SV_MAX_RANK; rank++) {
         int64_t dims[SV_MAX_RANK];
@@ -36,7 +34,7 @@ START_TEST(test_round_trip_every_rank) {
 END_TEST
 
 START_TEST(test_bad_shapes_rejected) {
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     sv_tensor *t = NULL;
     const int64_t ok[2] = {2, 3}, zero[2] = {2, 0}, negative[2] = {-1, 3};
     const int64_t huge[3] = {INT64_C(1) << 40, INT64_C(1) << 40, 4};
@@ -56,7 +54,7 @@ START_TEST(test_bad_shapes_rejected) {
 END_TEST
 
 START_TEST(test_bad_transfers_rejected) {
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     const int64_t dims[2] = {2, 3};
     float buf[6] = {0};
     sv_tensor *t = NULL;
@@ -91,7 +89,7 @@ END_TEST
 /* A reshaped view shares storage: writes through one are seen through the other, and either
  * may be released first. */
 START_TEST(test_reshape_view_shares_storage) {
-    sv_context *ctx = test_context(specs[_i]);
+    sv_context *ctx = test_context(test_spec(_i));
     float data[24], back[24];
     for (int i = 0; i < 24; i++)
         data[i] = (float)i;
@@ -128,16 +126,16 @@ START_TEST(test_host_view) {
 }
 END_TEST
 
-int main(void) {
+static Suite *tensor_suite(void) {
     Suite *s = suite_create("tensor");
-    TCase *tc = tcase_create("tensors");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_round_trip_every_rank, 0, 2);
-    tcase_add_loop_test(tc, test_bad_shapes_rejected, 0, 2);
-    tcase_add_loop_test(tc, test_bad_transfers_rejected, 0, 2);
+    TCase *tc = test_add_case(s, "tensors", 60);
+    tcase_add_loop_test(tc, test_round_trip_every_rank, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(tc, test_bad_shapes_rejected, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(tc, test_bad_transfers_rejected, 0, TEST_SPEC_COUNT);
     tcase_add_test(tc, test_oversized_tensor_refused_on_device);
-    tcase_add_loop_test(tc, test_reshape_view_shares_storage, 0, 2);
+    tcase_add_loop_test(tc, test_reshape_view_shares_storage, 0, TEST_SPEC_COUNT);
     tcase_add_test(tc, test_host_view);
-    suite_add_tcase(s, tc);
-    return test_run_suite(s);
+    return s;
 }
+
+TEST_MAIN(tensor_suite)

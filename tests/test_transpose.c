@@ -16,19 +16,10 @@ typedef struct transpose_case {
     int64_t x_dims[SV_MAX_RANK], y_dims[SV_MAX_RANK];
 } transpose_case;
 
-static int64_t count_of(int rank, const int64_t *dims) {
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++)
-        n *= dims[i];
-    return n;
-}
-
 static void describe(const transpose_case *c, char *buf, size_t size) {
-    size_t used = (size_t)snprintf(buf, size, "transpose x[");
-    for (int i = 0; i < c->rank && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, i ? ",%lld" : "%lld",
-                                 (long long)c->x_dims[i]);
-    used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "] perm (");
+    char x[96];
+    test_format_dims(x, sizeof x, c->rank, c->x_dims);
+    size_t used = (size_t)snprintf(buf, size, "transpose x[%s] perm (", x);
     for (int i = 0; i < c->rank && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, i ? ",%d" : "%d", c->perm[i]);
     if (used < size)
@@ -91,7 +82,7 @@ static float *run_case(sv_context *ctx, const transpose_case *c, float *x) {
 /* Compares the device with the reference on one case, every element exactly. The input holds
  * distinct values (its own indices), so that any misplaced element shows. */
 static void check_case(sv_context *dev, sv_context *ref, const transpose_case *c) {
-    const size_t n = (size_t)count_of(c->rank, c->x_dims);
+    const size_t n = (size_t)test_count(c->rank, c->x_dims);
     float *x = malloc(n * sizeof *x);
     ck_assert_ptr_nonnull(x);
     for (size_t i = 0; i < n; i++)
@@ -100,16 +91,7 @@ static void check_case(sv_context *dev, sv_context *ref, const transpose_case *c
     float *r = run_case(ref, c, x);
     char what[256];
     describe(c, what, sizeof what);
-    size_t bad = 0, first = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!(y[i] == r[i])) {
-            if (!bad)
-                first = i;
-            bad++;
-        }
-    ck_assert_msg(bad == 0,
-                  "%s: %zu of %zu elements differ; first at %zu: got %.9g, reference %.9g", what,
-                  bad, n, first, (double)y[first], (double)r[first]);
+    test_assert_equal(y, r, n, what);
     free(x), free(y), free(r);
 }
 
@@ -195,19 +177,18 @@ START_TEST(test_worked_examples) {
         {"identity", 3, {0, 1, 2}, {2, 2, 3}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
         {"unit axes", 3, {2, 1, 0}, {1, 6, 1}, {1, 2, 3, 4, 5, 6}},
     };
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]);
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s));
         for (size_t m = 0; m < sizeof rows / sizeof rows[0]; m++) {
             transpose_case c = make_case(rows[m].rank, rows[m].perm, rows[m].dims);
-            const size_t n = (size_t)count_of(c.rank, c.x_dims);
+            const size_t n = (size_t)test_count(c.rank, c.x_dims);
             float x[12];
             for (size_t i = 0; i < n; i++)
                 x[i] = m == 0 || m == 3 ? (float)(i + 1) : (float)i;
             float *y = run_case(ctx, &c, x);
             for (size_t i = 0; i < n; i++)
                 ck_assert_msg(y[i] == rows[m].expected[i], "%s on %s, cell %zu: got %g, want %g",
-                              rows[m].what, specs[s] ? specs[s] : "device", i, (double)y[i],
+                              rows[m].what, test_spec_name(test_spec(s)), i, (double)y[i],
                               (double)rows[m].expected[i]);
             free(y);
         }
@@ -218,13 +199,7 @@ END_TEST
 
 /* --- invalid calls: each row breaks one rule of a valid call (x [2, 3, 4], perm (1, 2, 0),
  * y [3, 4, 2]) and names the status and a phrase the message must contain. */
-typedef struct invalid_row {
-    const char *what;
-    sv_status status;
-    const char *phrase;
-} invalid_row;
-
-static const invalid_row invalid_rows[] = {
+static const test_invalid_row invalid_rows[] = {
     {"axis repeated", SV_INVALID_ARGUMENT, "axis 2 appears twice"},
     {"axis past the rank", SV_INVALID_ARGUMENT, "perm[1] = 3 is outside 0..2"},
     {"negative axis", SV_INVALID_ARGUMENT, "perm[0] = -1 is outside"},
@@ -238,10 +213,9 @@ static const invalid_row invalid_rows[] = {
 };
 
 START_TEST(test_invalid_calls_are_rejected) {
-    const invalid_row *row = &invalid_rows[_i];
-    const char *specs[2] = {"ref", NULL};
-    for (int s = 0; s < 2; s++) {
-        sv_context *ctx = test_context(specs[s]), *other = test_context("ref");
+    const test_invalid_row *row = &invalid_rows[_i];
+    for (int s = 0; s < TEST_SPEC_COUNT; s++) {
+        sv_context *ctx = test_context(test_spec(s)), *other = test_context("ref");
         const int64_t x_dims[3] = {2, 3, 4}, y_dims[3] = {3, 4, 2}, unpermuted[3] = {2, 3, 4};
         const int64_t flat[2] = {12, 2};
         sv_tensor *x, *y, *wrong, *flat_y, *alias, *foreign;
@@ -271,11 +245,7 @@ START_TEST(test_invalid_calls_are_rejected) {
         default: ck_abort_msg("no rule %d", _i);
         }
         sv_status st = sv_transpose(ctx, p, in, out);
-        ck_assert_msg(st == row->status, "%s on %s: expected %s, got %s (%s)", row->what,
-                      specs[s] ? specs[s] : "device", sv_status_name(row->status),
-                      sv_status_name(st), sv_last_error(ctx));
-        ck_assert_msg(strstr(sv_last_error(ctx), row->phrase) != NULL,
-                      "%s: message '%s' lacks '%s'", row->what, sv_last_error(ctx), row->phrase);
+        test_assert_call_rejected(row, ctx, test_spec(s), st, NULL);
         sv_tensor_release(x), sv_tensor_release(y), sv_tensor_release(wrong);
         sv_tensor_release(flat_y), sv_tensor_release(alias), sv_tensor_release(foreign);
         sv_context_release(ctx);
@@ -286,24 +256,15 @@ END_TEST
 
 static Suite *transpose_suite(void) {
     Suite *s = suite_create("transpose");
-    TCase *sweep = tcase_create("sweep against ref");
-    tcase_set_timeout(sweep, 300);
+    TCase *sweep = test_add_case(s, "sweep against ref", 300);
     tcase_add_loop_test(sweep, test_every_permutation_matches_reference, 0, 4);
     tcase_add_test(sweep, test_rank5_random_permutations_match_reference);
     tcase_add_test(sweep, test_multi_tile_layouts_match_reference);
-    suite_add_tcase(s, sweep);
-    TCase *known = tcase_create("hand-computed");
-    tcase_set_timeout(known, 120);
+    TCase *known = test_add_case(s, "hand-computed", 120);
     tcase_add_test(known, test_worked_examples);
-    suite_add_tcase(s, known);
-    TCase *invalid = tcase_create("invalid parameters");
-    tcase_set_timeout(invalid, 120);
-    tcase_add_loop_test(invalid, test_invalid_calls_are_rejected, 0,
-                        (int)(sizeof invalid_rows / sizeof invalid_rows[0]));
-    suite_add_tcase(s, invalid);
+    TCase *invalid = test_add_case(s, "invalid parameters", 120);
+    tcase_add_loop_test(invalid, test_invalid_calls_are_rejected, 0, TEST_COUNT_OF(invalid_rows));
     return s;
 }
 
-int main(void) {
-    return test_run_suite(transpose_suite());
-}
+TEST_MAIN(transpose_suite)

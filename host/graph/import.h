@@ -50,6 +50,10 @@ sv_status im_set_const(importer *im, int k, hostconst *c);
  * Returns the step, or NULL on out of memory (with the message set). */
 step *im_add_step(importer *im, step_kind kind, const char *op, const int *inputs, int ninputs,
                   int output, int rank, const int64_t *dims);
+/* The same for the common case: the step reads the node's first ninputs inputs (-1 where absent)
+ * and produces its output 0. */
+step *im_add_node_step(importer *im, step_kind kind, const char *op, int ninputs, int rank,
+                       const int64_t *dims);
 /* A new plan value (for intermediate views); returns its id or -1. */
 int im_new_value(importer *im, int rank, const int64_t *dims);
 /* The id of output k of the current node. */

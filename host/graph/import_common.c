@@ -126,6 +126,20 @@ step *im_add_step(importer *im, step_kind kind, const char *op, const int *input
     return s;
 }
 
+step *im_add_node_step(importer *im, step_kind kind, const char *op, int ninputs, int rank,
+                       const int64_t *dims) {
+    int *inputs = malloc((size_t)(ninputs ? ninputs : 1) * sizeof *inputs);
+    if (!inputs) {
+        im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+        return NULL;
+    }
+    for (int k = 0; k < ninputs; k++)
+        inputs[k] = im_input_id(im, k);
+    step *s = im_add_step(im, kind, op, inputs, ninputs, im_output_id(im, 0), rank, dims);
+    free(inputs);
+    return s;
+}
+
 /* Uploads a constant to a reference-context tensor (a scalar becomes [1]). */
 static sv_status const_tensor(sv_context *ctx, const hostconst *c, sv_tensor **out) {
     const int64_t one = 1;

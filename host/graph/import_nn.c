@@ -104,6 +104,53 @@ static int spatial_of(importer *im, const plan_value *x, const char *what) {
     return x->rank - 2;
 }
 
+/* Fails unless the node's first two inputs are present; returns them. */
+static sv_status require_pair(importer *im, plan_value **a, plan_value **b) {
+    sv_status st = im_require(im, 0, a);
+    if (st == SV_OK)
+        st = im_require(im, 1, b);
+    return st;
+}
+
+/* ---- shared by Conv and ConvTranspose ---- */
+
+/* The input x, the weight w of x's rank, and the window attributes (kernel_shape, when given,
+ * must match the weight's). */
+static sv_status read_conv_inputs(importer *im, const char *op, plan_value **x, plan_value **w,
+                                  int *spatial, window *win) {
+    sv_status st = require_pair(im, x, w);
+    if (st != SV_OK)
+        return st;
+    *spatial = spatial_of(im, *x, op);
+    if (*spatial < 0)
+        return SV_UNSUPPORTED;
+    if ((*w)->rank != (*x)->rank)
+        return im_fail(im, SV_SHAPE_MISMATCH, "weight rank %d differs from input rank %d",
+                       (*w)->rank, (*x)->rank);
+    return read_window(im, *spatial, &(*w)->dims[2], win);
+}
+
+/* The group attribute, in 1..INT32_MAX. */
+static sv_status read_group(importer *im, int *groups) {
+    int64_t group = attr_int(im->node->proto, "group", 1);
+    if (group < 1 || group > INT32_MAX)
+        return im_fail(im, SV_INVALID_ARGUMENT, "group %lld is out of range", (long long)group);
+    *groups = (int)group;
+    return SV_OK;
+}
+
+/* The optional bias (input 3), of rank 1: *len points to its length, NULL without a bias. */
+static sv_status read_bias(importer *im, const int64_t **len) {
+    const plan_value *b = im_input(im, 2);
+    *len = NULL;
+    if (!b)
+        return SV_OK;
+    if (b->rank != 1)
+        return im_fail(im, SV_SHAPE_MISMATCH, "bias must have rank 1, has %d", b->rank);
+    *len = &b->dims[0];
+    return SV_OK;
+}
+
 /* ---- Conv ---- */
 
 static const char *const conv_attributes[] = {"auto_pad", "dilations", "group", "kernel_shape",
@@ -111,42 +158,30 @@ static const char *const conv_attributes[] = {"auto_pad", "dilations", "group", 
 
 static sv_status import_conv(importer *im) {
     plan_value *x = NULL, *w = NULL;
-    sv_status st = im_require(im, 0, &x);
-    if (st == SV_OK)
-        st = im_require(im, 1, &w);
-    if (st != SV_OK)
-        return st;
-    const int spatial = spatial_of(im, x, "Conv");
-    if (spatial < 0)
-        return SV_UNSUPPORTED;
-    if (w->rank != x->rank)
-        return im_fail(im, SV_SHAPE_MISMATCH, "weight rank %d differs from input rank %d", w->rank,
-                       x->rank);
+    int spatial;
     window win;
-    if ((st = read_window(im, spatial, &w->dims[2], &win)) != SV_OK)
+    sv_status st = read_conv_inputs(im, "Conv", &x, &w, &spatial, &win);
+    if (st != SV_OK)
         return st;
     resolve_same_padding(&win, &x->dims[2]);
     sv_conv_params p = sv_conv_params_default(spatial);
-    int64_t group = attr_int(im->node->proto, "group", 1);
-    if (group < 1 || group > INT32_MAX)
-        return im_fail(im, SV_INVALID_ARGUMENT, "group %lld is out of range", (long long)group);
-    p.groups = (int)group;
+    if ((st = read_group(im, &p.groups)) != SV_OK)
+        return st;
     for (int i = 0; i < spatial; i++) {
         p.stride[i] = (int)win.stride[i];
         p.dilation[i] = (int)win.dilation[i];
         p.pad_begin[i] = (int)win.pad_begin[i];
         p.pad_end[i] = (int)win.pad_end[i];
     }
-    plan_value *b = im_input(im, 2);
-    int64_t out[SV_MAX_RANK], bias_len = b ? b->dims[0] : 0;
-    if (b && b->rank != 1)
-        return im_fail(im, SV_SHAPE_MISMATCH, "bias must have rank 1, has %d", b->rank);
+    const int64_t *bias_len;
+    if ((st = read_bias(im, &bias_len)) != SV_OK)
+        return st;
+    int64_t out[SV_MAX_RANK];
     sv_message msg;
-    st = sv_conv_output_shape(&p, x->rank, x->dims, w->dims, b ? &bias_len : NULL, out, &msg);
+    st = sv_conv_output_shape(&p, x->rank, x->dims, w->dims, bias_len, out, &msg);
     if (st != SV_OK)
         return im_fail(im, st, "%s", msg.text);
-    const int inputs[3] = {im_input_id(im, 0), im_input_id(im, 1), im_input_id(im, 2)};
-    step *s = im_add_step(im, STEP_CONV, "Conv", inputs, 3, im_output_id(im, 0), x->rank, out);
+    step *s = im_add_node_step(im, STEP_CONV, "Conv", 3, x->rank, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.conv = p;
@@ -162,19 +197,10 @@ static const char *const conv_transpose_attributes[] = {
 
 static sv_status import_conv_transpose(importer *im) {
     plan_value *x = NULL, *w = NULL;
-    sv_status st = im_require(im, 0, &x);
-    if (st == SV_OK)
-        st = im_require(im, 1, &w);
-    if (st != SV_OK)
-        return st;
-    const int spatial = spatial_of(im, x, "ConvTranspose");
-    if (spatial < 0)
-        return SV_UNSUPPORTED;
-    if (w->rank != x->rank)
-        return im_fail(im, SV_SHAPE_MISMATCH, "weight rank %d differs from input rank %d", w->rank,
-                       x->rank);
+    int spatial;
     window win;
-    if ((st = read_window(im, spatial, &w->dims[2], &win)) != SV_OK)
+    sv_status st = read_conv_inputs(im, "ConvTranspose", &x, &w, &spatial, &win);
+    if (st != SV_OK)
         return st;
     const Onnx__NodeProto *n = im->node->proto;
     int64_t output_padding[2] = {0, 0}, output_shape[4];
@@ -185,11 +211,9 @@ static sv_status import_conv_transpose(importer *im) {
     if (shape_count != 0 && shape_count != spatial && shape_count != spatial + 2)
         return im_fail(im, SV_INVALID_ARGUMENT, "output_shape has %d values", shape_count);
     const int64_t *wanted = shape_count == spatial + 2 ? output_shape + 2 : output_shape;
-    int64_t group = attr_int(n, "group", 1);
-    if (group < 1 || group > INT32_MAX)
-        return im_fail(im, SV_INVALID_ARGUMENT, "group %lld is out of range", (long long)group);
     sv_conv_transpose_params p = sv_conv_transpose_params_default(spatial);
-    p.groups = (int)group;
+    if ((st = read_group(im, &p.groups)) != SV_OK)
+        return st;
     for (int i = 0; i < spatial; i++) {
         const int64_t span = win.dilation[i] * (win.kernel[i] - 1) + 1;
         int64_t target = shape_count                          ? wanted[i]
@@ -217,18 +241,15 @@ static sv_status import_conv_transpose(importer *im) {
             }
         }
     }
-    plan_value *b = im_input(im, 2);
-    int64_t out[SV_MAX_RANK], bias_len = b ? b->dims[0] : 0;
-    if (b && b->rank != 1)
-        return im_fail(im, SV_SHAPE_MISMATCH, "bias must have rank 1, has %d", b->rank);
+    const int64_t *bias_len;
+    if ((st = read_bias(im, &bias_len)) != SV_OK)
+        return st;
+    int64_t out[SV_MAX_RANK];
     sv_message msg;
-    st = sv_conv_transpose_output_shape(&p, x->rank, x->dims, w->dims, b ? &bias_len : NULL, out,
-                                        &msg);
+    st = sv_conv_transpose_output_shape(&p, x->rank, x->dims, w->dims, bias_len, out, &msg);
     if (st != SV_OK)
         return im_fail(im, st, "%s", msg.text);
-    const int inputs[3] = {im_input_id(im, 0), im_input_id(im, 1), im_input_id(im, 2)};
-    step *s = im_add_step(im, STEP_CONV_TRANSPOSE, "ConvTranspose", inputs, 3, im_output_id(im, 0),
-                          x->rank, out);
+    step *s = im_add_node_step(im, STEP_CONV_TRANSPOSE, "ConvTranspose", 3, x->rank, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.conv_transpose = p;
@@ -335,8 +356,7 @@ static sv_status import_pool(importer *im) {
     int indices_id = -1;
     if (want_indices && (indices_id = im_new_value(im, x->rank, out)) < 0)
         return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
-    const int input = im_input_id(im, 0);
-    step *s = im_add_step(im, STEP_POOL, n->op_type, &input, 1, im_output_id(im, 0), x->rank, out);
+    step *s = im_add_node_step(im, STEP_POOL, n->op_type, 1, x->rank, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.pool = p;
@@ -364,9 +384,7 @@ static const char *const gemm_attributes[] = {"alpha",  "beta",   "broadcast",
 static sv_status import_gemm(importer *im) {
     const Onnx__NodeProto *n = im->node->proto;
     plan_value *a = NULL, *b = NULL;
-    sv_status st = im_require(im, 0, &a);
-    if (st == SV_OK)
-        st = im_require(im, 1, &b);
+    sv_status st = require_pair(im, &a, &b);
     if (st != SV_OK)
         return st;
     if (a->rank != 2 || b->rank != 2)
@@ -383,8 +401,7 @@ static sv_status import_gemm(importer *im) {
     st = sv_gemm_output_shape(&p, a->dims, b->dims, c ? c->rank : 0, c ? c->dims : NULL, out, &msg);
     if (st != SV_OK)
         return im_fail(im, st, "%s", msg.text);
-    const int inputs[3] = {im_input_id(im, 0), im_input_id(im, 1), im_input_id(im, 2)};
-    step *s = im_add_step(im, STEP_GEMM, "Gemm", inputs, 3, im_output_id(im, 0), 2, out);
+    step *s = im_add_node_step(im, STEP_GEMM, "Gemm", 3, 2, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.gemm = p;
@@ -394,9 +411,7 @@ static sv_status import_gemm(importer *im) {
 
 static sv_status import_matmul(importer *im) {
     plan_value *a = NULL, *b = NULL;
-    sv_status st = im_require(im, 0, &a);
-    if (st == SV_OK)
-        st = im_require(im, 1, &b);
+    sv_status st = require_pair(im, &a, &b);
     if (st != SV_OK)
         return st;
     int rank;
@@ -407,9 +422,8 @@ static sv_status import_matmul(importer *im) {
     st = sv_matmul_output_shape(a->rank, a->dims, b->rank, b->dims, &rank, out, &msg);
     if (st != SV_OK)
         return im_fail(im, st, "%s", msg.text);
-    const int inputs[2] = {im_input_id(im, 0), im_input_id(im, 1)};
     int64_t k = a->dims[a->rank - 1];
-    step *s = im_add_step(im, STEP_MATMUL, "MatMul", inputs, 2, im_output_id(im, 0), rank, out);
+    step *s = im_add_node_step(im, STEP_MATMUL, "MatMul", 2, rank, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->macs = hc_product(rank, out) * k;
@@ -466,9 +480,7 @@ static sv_status import_activation(importer *im) {
     if (act.kind == SV_ACT_CLIP && !(act.alpha <= act.beta))
         return im_fail(im, SV_INVALID_ARGUMENT, "min %g is greater than max %g", (double)act.alpha,
                        (double)act.beta);
-    const int input = im_input_id(im, 0);
-    step *s =
-        im_add_step(im, STEP_ACTIVATION, op, &input, 1, im_output_id(im, 0), x->rank, x->dims);
+    step *s = im_add_node_step(im, STEP_ACTIVATION, op, 1, x->rank, x->dims);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.activation = act;
@@ -564,9 +576,7 @@ static sv_status legacy_broadcast(importer *im, const plan_value *a, const plan_
 static sv_status import_binary(importer *im) {
     const char *op = im->node->proto->op_type;
     plan_value *a = NULL, *b = NULL;
-    sv_status st = im_require(im, 0, &a);
-    if (st == SV_OK)
-        st = im_require(im, 1, &b);
+    sv_status st = require_pair(im, &a, &b);
     if (st != SV_OK)
         return st;
     int b_id = im_input_id(im, 1);
@@ -631,10 +641,7 @@ static sv_status import_batch_norm(importer *im) {
                            "channel)",
                            k + 1, (long long)x->dims[1]);
     }
-    const int inputs[5] = {im_input_id(im, 0), im_input_id(im, 1), im_input_id(im, 2),
-                           im_input_id(im, 3), im_input_id(im, 4)};
-    step *s = im_add_step(im, STEP_BATCH_NORM, "BatchNormalization", inputs, 5, im_output_id(im, 0),
-                          x->rank, x->dims);
+    step *s = im_add_node_step(im, STEP_BATCH_NORM, "BatchNormalization", 5, x->rank, x->dims);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.batch_norm.epsilon = attr_float(n, "epsilon", 1e-5f);
@@ -652,8 +659,7 @@ static sv_status import_lrn(importer *im) {
     const Onnx__AttributeProto *size = attr_find(n, "size");
     if (!size || !size->has_i || size->i < 1 || size->i > INT32_MAX)
         return im_fail(im, SV_INVALID_ARGUMENT, "size must be given and >= 1");
-    const int input = im_input_id(im, 0);
-    step *s = im_add_step(im, STEP_LRN, "LRN", &input, 1, im_output_id(im, 0), x->rank, x->dims);
+    step *s = im_add_node_step(im, STEP_LRN, "LRN", 1, x->rank, x->dims);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.lrn.size = (int)size->i;
@@ -682,9 +688,7 @@ static sv_status import_softmax(importer *im) {
         int axis = im_axis(im, attr_int(n, "axis", -1), rank, "axis");
         if (axis < 0)
             return SV_INVALID_ARGUMENT;
-        const int input = im_input_id(im, 0);
-        step *s = im_add_step(im, STEP_SOFTMAX, n->op_type, &input, 1, im_output_id(im, 0), rank,
-                              in_dims);
+        step *s = im_add_node_step(im, STEP_SOFTMAX, n->op_type, 1, rank, in_dims);
         if (!s)
             return SV_OUT_OF_MEMORY;
         s->p.softmax.axis = axis;

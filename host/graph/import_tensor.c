@@ -132,8 +132,12 @@ static sv_status import_reshape(importer *im) {
     return im_view(im, im_input_id(im, 0), im_output_id(im, 0), rank, dims);
 }
 
-/* Squeeze and Unsqueeze: axes from the attribute (opset < 13) or the optional second input. */
-static sv_status read_axes(importer *im, int64_t *axes, int *count) {
+/* Squeeze and Unsqueeze: the input, and the axes from the attribute (opset < 13) or the optional
+ * second input. */
+static sv_status read_axes(importer *im, plan_value **x, int64_t *axes, int *count) {
+    sv_status st = im_require(im, 0, x);
+    if (st != SV_OK)
+        return st;
     if (im->g->opset < 13) {
         *count = attr_ints(im->node->proto, "axes", axes, SV_MAX_RANK + 1);
         if (*count < 0)
@@ -144,8 +148,7 @@ static sv_status read_axes(importer *im, int64_t *axes, int *count) {
     if (!im_input(im, 1))
         return SV_OK;
     const hostconst *c = NULL;
-    sv_status st = im_require_const(im, 1, &c);
-    if (st != SV_OK)
+    if ((st = im_require_const(im, 1, &c)) != SV_OK)
         return st;
     *count = const_ints(c, axes, SV_MAX_RANK + 1);
     return *count < 0 ? im_fail(im, SV_UNSUPPORTED, "too many axes") : SV_OK;
@@ -153,12 +156,10 @@ static sv_status read_axes(importer *im, int64_t *axes, int *count) {
 
 static sv_status import_squeeze(importer *im) {
     plan_value *x = NULL;
-    sv_status st = im_require(im, 0, &x);
-    if (st != SV_OK)
-        return st;
     int64_t axes[SV_MAX_RANK + 1];
     int count;
-    if ((st = read_axes(im, axes, &count)) != SV_OK)
+    sv_status st = read_axes(im, &x, axes, &count);
+    if (st != SV_OK)
         return st;
     int drop[SV_MAX_RANK] = {0};
     for (int k = 0; k < count; k++) {
@@ -180,12 +181,10 @@ static sv_status import_squeeze(importer *im) {
 
 static sv_status import_unsqueeze(importer *im) {
     plan_value *x = NULL;
-    sv_status st = im_require(im, 0, &x);
-    if (st != SV_OK)
-        return st;
     int64_t axes[SV_MAX_RANK + 1];
     int count;
-    if ((st = read_axes(im, axes, &count)) != SV_OK)
+    sv_status st = read_axes(im, &x, axes, &count);
+    if (st != SV_OK)
         return st;
     const int rank = x->rank + count;
     if (count == 0 || rank > SV_MAX_RANK)
@@ -261,13 +260,7 @@ static sv_status import_concat(importer *im) {
         }
         return im_set_const(im, 0, c);
     }
-    int *inputs = malloc((size_t)n * sizeof *inputs);
-    if (!inputs)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
-    for (int k = 0; k < n; k++)
-        inputs[k] = im_input_id(im, k);
-    step *s = im_add_step(im, STEP_CONCAT, "Concat", inputs, n, im_output_id(im, 0), rank, dims);
-    free(inputs);
+    step *s = im_add_node_step(im, STEP_CONCAT, "Concat", n, rank, dims);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.axis = axis;
@@ -341,8 +334,7 @@ static sv_status import_pad(importer *im) {
     sv_message msg;
     if ((st = sv_pad_output_shape(&p, x->rank, x->dims, out, &msg)) != SV_OK)
         return im_fail(im, st, "%s", msg.text);
-    const int input = im_input_id(im, 0);
-    step *s = im_add_step(im, STEP_PAD, "Pad", &input, 1, im_output_id(im, 0), x->rank, out);
+    step *s = im_add_node_step(im, STEP_PAD, "Pad", 1, x->rank, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.pad = p;
@@ -398,9 +390,7 @@ static sv_status import_transpose(importer *im) {
     }
     if (x->rank < 1)
         return im_view(im, im_input_id(im, 0), im_output_id(im, 0), 0, dims);
-    const int input = im_input_id(im, 0);
-    step *s =
-        im_add_step(im, STEP_TRANSPOSE, "Transpose", &input, 1, im_output_id(im, 0), x->rank, dims);
+    step *s = im_add_node_step(im, STEP_TRANSPOSE, "Transpose", 1, x->rank, dims);
     if (!s)
         return SV_OUT_OF_MEMORY;
     for (int i = 0; i < x->rank; i++)
@@ -425,9 +415,7 @@ static const char *const upsample_attributes[] = {"mode", "scales", NULL};
 
 static sv_status resize_step(importer *im, const plan_value *x, sv_resize_params *p,
                              const int64_t *out) {
-    const int input = im_input_id(im, 0);
-    step *s = im_add_step(im, STEP_RESIZE, im->node->proto->op_type, &input, 1, im_output_id(im, 0),
-                          x->rank, out);
+    step *s = im_add_node_step(im, STEP_RESIZE, im->node->proto->op_type, 1, x->rank, out);
     if (!s)
         return SV_OUT_OF_MEMORY;
     s->p.resize = *p;
@@ -435,7 +423,14 @@ static sv_status resize_step(importer *im, const plan_value *x, sv_resize_params
     return im_fold_if_constant(im, s);
 }
 
-static sv_status read_mode(importer *im, const char *mode, sv_resize_params *p) {
+/* Resize and Upsample: the input, and parameters holding the mode attribute, all else zero. */
+static sv_status read_resize_input(importer *im, plan_value **x, sv_resize_params *p) {
+    sv_status st = im_require(im, 0, x);
+    if (st != SV_OK)
+        return st;
+    memset(p, 0, sizeof *p);
+    char mode[64];
+    attr_string(im->node->proto, "mode", "nearest", mode, sizeof mode);
     if (strcmp(mode, "nearest") == 0)
         p->mode = SV_RESIZE_NEAREST;
     else if (strcmp(mode, "linear") == 0 || strcmp(mode, "bilinear") == 0)
@@ -463,13 +458,9 @@ static sv_status sizes_from_scales(importer *im, const plan_value *x, sv_resize_
 static sv_status import_upsample(importer *im) {
     const Onnx__NodeProto *n = im->node->proto;
     plan_value *x = NULL;
-    sv_status st = im_require(im, 0, &x);
-    if (st != SV_OK)
-        return st;
     sv_resize_params p;
-    memset(&p, 0, sizeof p);
-    char mode[32];
-    if ((st = read_mode(im, attr_string(n, "mode", "nearest", mode, sizeof mode), &p)) != SV_OK)
+    sv_status st = read_resize_input(im, &x, &p);
+    if (st != SV_OK)
         return st;
     /* Upsample maps output o to input o / scale and takes the floor for nearest */
     p.coordinates = SV_COORD_ASYMMETRIC;
@@ -496,14 +487,11 @@ static sv_status import_upsample(importer *im) {
 static sv_status import_resize(importer *im) {
     const Onnx__NodeProto *n = im->node->proto;
     plan_value *x = NULL;
-    sv_status st = im_require(im, 0, &x);
+    sv_resize_params p;
+    sv_status st = read_resize_input(im, &x, &p);
     if (st != SV_OK)
         return st;
-    sv_resize_params p;
-    memset(&p, 0, sizeof p);
     char text[64];
-    if ((st = read_mode(im, attr_string(n, "mode", "nearest", text, sizeof text), &p)) != SV_OK)
-        return st;
     if (attr_int(n, "antialias", 0) != 0 || attr_int(n, "exclude_outside", 0) != 0)
         return im_fail(im, SV_UNSUPPORTED, "antialias and exclude_outside");
     if (strcmp(attr_string(n, "keep_aspect_ratio_policy", "stretch", text, sizeof text),

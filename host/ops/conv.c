@@ -23,32 +23,16 @@ sv_conv_params sv_conv_params_default(int spatial_dims) {
     return p;
 }
 
-/* Largest pad a mode can fill from an input of size n with one reflection or wrap. */
-static int64_t max_pad_for_mode(sv_pad_mode mode, int64_t n) {
-    switch (mode) {
-    case SV_PAD_REFLECT: return n - 1;
-    case SV_PAD_SYMMETRIC:
-    case SV_PAD_CIRCULAR: return n;
-    default: return INT64_MAX;
-    }
-}
-
 sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t *x_dims,
                                const int64_t *w_dims, const int64_t *bias_len, int64_t *out_dims,
                                sv_message *err) {
     if (!p || !x_dims || !w_dims || !out_dims)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "conv: NULL parameters or shapes");
-    if (p->spatial_dims != 1 && p->spatial_dims != 2)
-        return sv_fail_message(err, SV_UNSUPPORTED,
-                               "conv: %d spatial dimensions requested; 1 (NCW) and 2 (NCHW) are "
-                               "supported",
-                               p->spatial_dims);
+    sv_status st = sv_check_spatial_layout("conv", p->spatial_dims, rank, err);
+    if (st != SV_OK)
+        return st;
     const int sd = p->spatial_dims;
-    if (rank != sd + 2)
-        return sv_fail_message(err, SV_SHAPE_MISMATCH,
-                               "conv%dd: input has rank %d, expected %d (N, C, %s)", sd, rank,
-                               sd + 2, sd == 2 ? "H, W" : "W");
-    sv_status st = sv_validate_activation(&p->activation, "conv", err);
+    st = sv_validate_activation(&p->activation, "conv", err);
     if (st != SV_OK)
         return st;
     if (p->algorithm < SV_CONV_AUTO || p->algorithm > SV_CONV_CPU_BLOCKED)
@@ -57,16 +41,9 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     if (p->pad_mode < SV_PAD_ZERO || p->pad_mode > SV_PAD_CIRCULAR)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "conv: unknown padding mode %d",
                                (int)p->pad_mode);
-    if (p->groups < 1)
-        return sv_fail_message(err, SV_INVALID_ARGUMENT, "conv: groups = %d, must be >= 1",
-                               p->groups);
-    for (int i = 0; i < rank; i++) {
-        if (x_dims[i] < 1 || x_dims[i] > INT_MAX || w_dims[i] < 1 || w_dims[i] > INT_MAX)
-            return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                   "conv: dimension %d of the input (%lld) or weight (%lld) is "
-                                   "outside 1..%d",
-                                   i, (long long)x_dims[i], (long long)w_dims[i], INT_MAX);
-    }
+    st = sv_check_conv_extents("conv", p->groups, rank, x_dims, w_dims, err);
+    if (st != SV_OK)
+        return st;
     const int64_t channels = x_dims[1], out_channels = w_dims[0];
     if (channels % p->groups != 0 || out_channels % p->groups != 0)
         return sv_fail_message(err, SV_INVALID_ARGUMENT,
@@ -88,16 +65,10 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     for (int i = 0; i < sd; i++) {
         const int64_t n = x_dims[2 + i], k = w_dims[2 + i];
         const int s = p->stride[i], d = p->dilation[i], pb = p->pad_begin[i], pe = p->pad_end[i];
-        if (s < 1 || d < 1)
-            return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                   "conv: stride (%d) and dilation (%d) of spatial axis %d must be "
-                                   ">= 1",
-                                   s, d, i);
-        if (pb < 0 || pe < 0)
-            return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                   "conv: padding (%d, %d) of spatial axis %d must be >= 0", pb, pe,
-                                   i);
-        const int64_t max_pad = max_pad_for_mode(p->pad_mode, n);
+        st = sv_check_window_axis("conv", i, s, d, pb, pe, err);
+        if (st != SV_OK)
+            return st;
+        const int64_t max_pad = sv_max_pad_for_mode(p->pad_mode, n);
         if (pb > max_pad || pe > max_pad)
             return sv_fail_message(err, SV_INVALID_ARGUMENT,
                                    "conv: %s padding (%d, %d) of spatial axis %d needs pad %s the "
@@ -117,47 +88,13 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     return SV_OK;
 }
 
-/* The geometry the OpenCL kernel takes: always 2-D, int-sized. */
-typedef struct conv_geometry {
-    int n, c, h, w, k, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, groups;
-} conv_geometry;
-
-static conv_geometry geometry_of(const sv_conv_params *p, const sv_tensor *x, const sv_tensor *w,
-                                 const sv_tensor *y) {
-    const int two_d = p->spatial_dims == 2;
-    conv_geometry g;
-    g.n = (int)x->dims[0];
-    g.c = (int)x->dims[1];
-    g.h = two_d ? (int)x->dims[2] : 1;
-    g.w = (int)x->dims[x->rank - 1];
-    g.k = (int)w->dims[0];
-    g.kh = two_d ? (int)w->dims[2] : 1;
-    g.kw = (int)w->dims[w->rank - 1];
-    g.oh = two_d ? (int)y->dims[2] : 1;
-    g.ow = (int)y->dims[y->rank - 1];
-    const int a = two_d ? 1 : 0; /* index of the W axis in the params arrays */
-    g.sh = two_d ? p->stride[0] : 1;
-    g.dh = two_d ? p->dilation[0] : 1;
-    g.ph = two_d ? p->pad_begin[0] : 0;
-    g.sw = p->stride[a];
-    g.dw = p->dilation[a];
-    g.pw = p->pad_begin[a];
-    g.groups = p->groups;
-    return g;
-}
-
-/* Output channels each work-item computes: 4 share every input load, unless a group has fewer. */
-static int channel_block(const conv_geometry *g) {
-    return (g->k / g->groups) >= 4 ? 4 : 1;
-}
-
 /* Pixels per work-item of the CPU kernel: 8 float8 accumulators fill 64 registers' worth of
  * lanes without spilling on AVX2/AVX-512 hosts. */
 #define CPU_PIXELS 8
 
 /* The CPU kernel wants the weights as contiguous float8 per tap: arranges them into a scratch
  * buffer (released once the queue is done with it). */
-static sv_status arrange_weights(sv_context *ctx, const char *options, const conv_geometry *g,
+static sv_status arrange_weights(sv_context *ctx, const char *options, const sv_conv_geometry *g,
                                  const sv_tensor *w, cl_mem *out) {
     const int in_per_group = g->c / g->groups, taps = g->kh * g->kw;
     const int blocks = (g->k / g->groups + 7) / 8;
@@ -203,10 +140,11 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
         return sv_fail(ctx, SV_UNSUPPORTED,
                        "conv: tensors of more than %d elements are not supported on OpenCL devices",
                        INT_MAX);
-    const conv_geometry g = geometry_of(p, x, w, y);
+    const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
+                                                   p->pad_begin, p->groups, x, w, y);
     const sv_conv_algorithm algorithm = sv_conv_resolve_algorithm(ctx, p, g.k / g.groups);
     const int cpu = algorithm == SV_CONV_CPU_BLOCKED;
-    const int block = cpu ? 8 : channel_block(&g);
+    const int block = cpu ? 8 : sv_conv_channel_block(&g);
     const char *name = cpu ? "conv2d_cpu" : "conv2d_direct";
     char options[256];
     snprintf(options, sizeof options, "-DSV_ACT=%d -DSV_PAD_MODE=%d -DOC_BLOCK=%d -DCPU_PIXELS=%d",
@@ -218,25 +156,14 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
     cl_mem weights = w->buffer;
     if (cpu && (st = arrange_weights(ctx, options, &g, w, &weights)) != SV_OK)
         return st;
-    const int has_bias = b != NULL;
-    const cl_mem bias = has_bias ? b->buffer : w->buffer; /* never read without has_bias */
     sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-    sv_arg_mem(&args, x->buffer);
-    sv_arg_mem(&args, weights);
-    sv_arg_mem(&args, bias);
-    sv_arg_int(&args, has_bias);
-    sv_arg_mem(&args, y->buffer);
-    const int geometry[] = {g.n,  g.c,  g.h,  g.w,  g.k,  g.oh, g.ow, g.kh,
-                            g.kw, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw, g.groups};
-    for (size_t i = 0; i < sizeof geometry / sizeof geometry[0]; i++)
-        sv_arg_int(&args, geometry[i]);
+    sv_conv_args(&args, x, weights, b, y, &g);
     sv_arg_float(&args, p->activation.alpha);
     sv_arg_float(&args, p->activation.beta);
-    const int blocks_per_group = (g.k / g.groups + block - 1) / block;
     const size_t columns = cpu ? (size_t)(g.ow + CPU_PIXELS - 1) / CPU_PIXELS : (size_t)g.ow;
     const size_t local[3] = {cpu ? 1 : (g.ow >= 16 ? 16 : 8), cpu ? 1 : (g.oh >= 4 ? 4 : 1), 1};
     const size_t global[3] = {sv_round_up(columns, local[0]), sv_round_up((size_t)g.oh, local[1]),
-                              (size_t)g.n * (size_t)g.groups * (size_t)blocks_per_group};
+                              sv_conv_channel_items(&g, block)};
     st = args.rc != CL_SUCCESS ? sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv)")
                                : sv_enqueue(ctx, kernel, 3, global, local, name);
     if (cpu)
@@ -249,16 +176,11 @@ sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, 
     if (!ctx)
         return SV_INVALID_ARGUMENT;
     sv_clear_error(ctx);
-    sv_status st = sv_check_tensors(ctx, "conv", 4, (const sv_tensor *[]){x, w, b, y}, 0x4);
+    sv_status st = sv_check_conv_tensors(ctx, "conv", x, w, b, y);
     if (st != SV_OK)
         return st;
     sv_message msg;
     int64_t out_dims[SV_MAX_RANK];
-    if (x->rank != w->rank)
-        return sv_fail(ctx, SV_SHAPE_MISMATCH, "conv: input has rank %d but weight has rank %d",
-                       x->rank, w->rank);
-    if (b && b->rank != 1)
-        return sv_fail(ctx, SV_SHAPE_MISMATCH, "conv: bias must have rank 1, got rank %d", b->rank);
     st = sv_conv_output_shape(p, x->rank, x->dims, w->dims, b ? &b->dims[0] : NULL, out_dims, &msg);
     if (st != SV_OK)
         return sv_fail_from_message(ctx, st, &msg);

@@ -33,29 +33,16 @@ sv_status sv_conv_transpose_output_shape(const sv_conv_transpose_params *p, int 
     if (!p || !x_dims || !w_dims || !out_dims)
         return sv_fail_message(err, SV_INVALID_ARGUMENT,
                                "conv_transpose: NULL parameters or shapes");
-    if (p->spatial_dims != 1 && p->spatial_dims != 2)
-        return sv_fail_message(err, SV_UNSUPPORTED,
-                               "conv_transpose: %d spatial dimensions requested; 1 (NCW) and 2 "
-                               "(NCHW) are supported",
-                               p->spatial_dims);
-    const int sd = p->spatial_dims;
-    if (rank != sd + 2)
-        return sv_fail_message(err, SV_SHAPE_MISMATCH,
-                               "conv_transpose%dd: input has rank %d, expected %d (N, C, %s)", sd,
-                               rank, sd + 2, sd == 2 ? "H, W" : "W");
-    sv_status st = sv_validate_activation(&p->activation, "conv_transpose", err);
+    sv_status st = sv_check_spatial_layout("conv_transpose", p->spatial_dims, rank, err);
     if (st != SV_OK)
         return st;
-    if (p->groups < 1)
-        return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                               "conv_transpose: groups = %d, must be >= 1", p->groups);
-    for (int i = 0; i < rank; i++) {
-        if (x_dims[i] < 1 || x_dims[i] > INT_MAX || w_dims[i] < 1 || w_dims[i] > INT_MAX)
-            return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                   "conv_transpose: dimension %d of the input (%lld) or weight "
-                                   "(%lld) is outside 1..%d",
-                                   i, (long long)x_dims[i], (long long)w_dims[i], INT_MAX);
-    }
+    const int sd = p->spatial_dims;
+    st = sv_validate_activation(&p->activation, "conv_transpose", err);
+    if (st != SV_OK)
+        return st;
+    st = sv_check_conv_extents("conv_transpose", p->groups, rank, x_dims, w_dims, err);
+    if (st != SV_OK)
+        return st;
     const int64_t channels = x_dims[1];
     if (channels % p->groups != 0)
         return sv_fail_message(err, SV_INVALID_ARGUMENT,
@@ -84,16 +71,9 @@ sv_status sv_conv_transpose_output_shape(const sv_conv_transpose_params *p, int 
         const int s = p->stride[i], d = p->dilation[i], pb = p->pad_begin[i], pe = p->pad_end[i];
         const int op = p->output_padding[i];
         const int64_t size = p->output_size[i];
-        if (s < 1 || d < 1)
-            return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                   "conv_transpose: stride (%d) and dilation (%d) of spatial axis "
-                                   "%d must be >= 1",
-                                   s, d, i);
-        if (pb < 0 || pe < 0)
-            return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                   "conv_transpose: padding (%d, %d) of spatial axis %d must be "
-                                   ">= 0",
-                                   pb, pe, i);
+        st = sv_check_window_axis("conv_transpose", i, s, d, pb, pe, err);
+        if (st != SV_OK)
+            return st;
         if (op < 0)
             return sv_fail_message(err, SV_INVALID_ARGUMENT,
                                    "conv_transpose: output_padding (%d) of spatial axis %d must be "
@@ -136,40 +116,6 @@ sv_status sv_conv_transpose_output_shape(const sv_conv_transpose_params *p, int 
     return SV_OK;
 }
 
-/* The geometry the OpenCL kernel takes: always 2-D, int-sized. */
-typedef struct conv_transpose_geometry {
-    int n, c, h, w, k, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, groups;
-} conv_transpose_geometry;
-
-static conv_transpose_geometry geometry_of(const sv_conv_transpose_params *p, const sv_tensor *x,
-                                           const sv_tensor *w, const sv_tensor *y) {
-    const int two_d = p->spatial_dims == 2;
-    conv_transpose_geometry g;
-    g.n = (int)x->dims[0];
-    g.c = (int)x->dims[1];
-    g.h = two_d ? (int)x->dims[2] : 1;
-    g.w = (int)x->dims[x->rank - 1];
-    g.k = (int)y->dims[1];
-    g.kh = two_d ? (int)w->dims[2] : 1;
-    g.kw = (int)w->dims[w->rank - 1];
-    g.oh = two_d ? (int)y->dims[2] : 1;
-    g.ow = (int)y->dims[y->rank - 1];
-    const int a = two_d ? 1 : 0; /* index of the W axis in the params arrays */
-    g.sh = two_d ? p->stride[0] : 1;
-    g.dh = two_d ? p->dilation[0] : 1;
-    g.ph = two_d ? p->pad_begin[0] : 0;
-    g.sw = p->stride[a];
-    g.dw = p->dilation[a];
-    g.pw = p->pad_begin[a];
-    g.groups = p->groups;
-    return g;
-}
-
-/* Output channels each work-item computes: 4 share every input load, unless a group has fewer. */
-static int channel_block(const conv_transpose_geometry *g) {
-    return (g->k / g->groups) >= 4 ? 4 : 1;
-}
-
 /* The kernel computes positions as int: the full output extent (stride * (n - 1) + dilation *
  * (k - 1) + 1) and the output size plus pad_begin must both fit. */
 static int fits_int(int64_t n, int64_t k, int stride, int dilation, int64_t out, int pad_begin) {
@@ -196,7 +142,8 @@ static sv_status conv_transpose_cl(sv_context *ctx, const sv_conv_transpose_para
                        "conv_transpose: tensors of more than %d elements are not supported on "
                        "OpenCL devices",
                        INT_MAX);
-    const conv_transpose_geometry g = geometry_of(p, x, w, y);
+    const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
+                                                   p->pad_begin, p->groups, x, w, y);
     if (!fits_int(g.h, g.kh, g.sh, g.dh, g.oh, g.ph) ||
         !fits_int(g.w, g.kw, g.sw, g.dw, g.ow, g.pw))
         return sv_fail(ctx, SV_UNSUPPORTED,
@@ -212,7 +159,7 @@ static sv_status conv_transpose_cl(sv_context *ctx, const sv_conv_transpose_para
                        "conv_transpose: output of %d x %d with strides %d, %d needs more than %d "
                        "work-items per axis",
                        g.oh, g.ow, g.sh, g.sw, INT_MAX);
-    const int block = channel_block(&g);
+    const int block = sv_conv_channel_block(&g);
     char options[256];
     snprintf(options, sizeof options, "-DSV_ACT=%d -DOC_BLOCK=%d", (int)p->activation.kind, block);
     cl_kernel kernel;
@@ -220,25 +167,15 @@ static sv_status conv_transpose_cl(sv_context *ctx, const sv_conv_transpose_para
         sv_program_kernel(ctx, "conv_transpose", options, "conv_transpose2d_gather", &kernel);
     if (st != SV_OK)
         return st;
-    const int has_bias = b != NULL;
-    const cl_mem bias = has_bias ? b->buffer : w->buffer; /* never read without has_bias */
     sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-    sv_arg_mem(&args, x->buffer);
-    sv_arg_mem(&args, w->buffer);
-    sv_arg_mem(&args, bias);
-    sv_arg_int(&args, has_bias);
-    sv_arg_mem(&args, y->buffer);
-    const int geometry[] = {g.n,  g.c,  g.h,  g.w,  g.k,  g.oh, g.ow,     g.kh,        g.kw,
-                            g.sh, g.sw, g.dh, g.dw, g.ph, g.pw, g.groups, per_phase_h, per_phase_w};
-    for (size_t i = 0; i < sizeof geometry / sizeof geometry[0]; i++)
-        sv_arg_int(&args, geometry[i]);
+    sv_conv_args(&args, x, w->buffer, b, y, &g);
+    sv_arg_int(&args, per_phase_h);
+    sv_arg_int(&args, per_phase_w);
     sv_arg_float(&args, p->activation.alpha);
     sv_arg_float(&args, p->activation.beta);
     if (args.rc != CL_SUCCESS)
         return sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv_transpose2d_gather)");
-    const int blocks_per_group = (g.k / g.groups + block - 1) / block;
-    const size_t global[3] = {global0, global1,
-                              (size_t)g.n * (size_t)g.groups * (size_t)blocks_per_group};
+    const size_t global[3] = {global0, global1, sv_conv_channel_items(&g, block)};
     return sv_enqueue(ctx, kernel, 3, global, local, "conv_transpose2d_gather");
 }
 
@@ -247,19 +184,11 @@ sv_status sv_conv_transpose(sv_context *ctx, const sv_conv_transpose_params *p, 
     if (!ctx)
         return SV_INVALID_ARGUMENT;
     sv_clear_error(ctx);
-    sv_status st =
-        sv_check_tensors(ctx, "conv_transpose", 4, (const sv_tensor *[]){x, w, b, y}, 0x4);
+    sv_status st = sv_check_conv_tensors(ctx, "conv_transpose", x, w, b, y);
     if (st != SV_OK)
         return st;
     sv_message msg;
     int64_t out_dims[SV_MAX_RANK];
-    if (x->rank != w->rank)
-        return sv_fail(ctx, SV_SHAPE_MISMATCH,
-                       "conv_transpose: input has rank %d but weight has rank %d", x->rank,
-                       w->rank);
-    if (b && b->rank != 1)
-        return sv_fail(ctx, SV_SHAPE_MISMATCH, "conv_transpose: bias must have rank 1, got rank %d",
-                       b->rank);
     st = sv_conv_transpose_output_shape(p, x->rank, x->dims, w->dims, b ? &b->dims[0] : NULL,
                                         out_dims, &msg);
     if (st != SV_OK)

@@ -11,16 +11,6 @@
 #include <limits.h>
 #include <stdio.h>
 
-/* Largest positive pad a mode can fill with one reflection or wrap of an input of size n. */
-static int64_t max_pad_for_mode(sv_pad_mode mode, int64_t n) {
-    switch (mode) {
-    case SV_PAD_REFLECT: return n - 1;
-    case SV_PAD_SYMMETRIC:
-    case SV_PAD_CIRCULAR: return n;
-    default: return INT64_MAX;
-    }
-}
-
 /* Pads beyond this magnitude cannot describe a tensor (whose dims are below INT64_MAX / 4) and
  * would overflow the output size. */
 #define PAD_LIMIT (INT64_MAX / 4)
@@ -46,7 +36,7 @@ sv_status sv_pad_output_shape(const sv_pad_params *p, int rank, const int64_t *x
             return sv_fail_message(err, SV_INVALID_ARGUMENT,
                                    "pad: pads (%lld, %lld) of axis %d are out of range",
                                    (long long)pb, (long long)pe, i);
-        const int64_t max_pad = max_pad_for_mode(p->mode, n);
+        const int64_t max_pad = sv_max_pad_for_mode(p->mode, n);
         if (pb > max_pad || pe > max_pad)
             return sv_fail_message(err, SV_INVALID_ARGUMENT,
                                    "pad: %s padding (%lld, %lld) of axis %d needs pads %s the "

@@ -48,14 +48,9 @@ static sv_status axis_output(const sv_pool_params *p, int i, int64_t n, int64_t 
     if (k < 1)
         return sv_fail_message(err, SV_INVALID_ARGUMENT,
                                "pool: kernel (%d) of spatial axis %d must be >= 1", k, i);
-    if (s < 1 || d < 1)
-        return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                               "pool: stride (%d) and dilation (%d) of spatial axis %d must be "
-                               ">= 1",
-                               s, d, i);
-    if (pb < 0 || pe < 0)
-        return sv_fail_message(err, SV_INVALID_ARGUMENT,
-                               "pool: padding (%d, %d) of spatial axis %d must be >= 0", pb, pe, i);
+    sv_status st = sv_check_window_axis("pool", i, s, d, pb, pe, err);
+    if (st != SV_OK)
+        return st;
     const int64_t extent = (int64_t)d * (k - 1) + 1, padded = n + pb + pe;
     /* ONNX's rule (onnxruntime: "Pad should be smaller than kernel"), on the dilated extent */
     if (pb >= extent || pe >= extent)
@@ -94,16 +89,10 @@ sv_status sv_pool_output_shape(const sv_pool_params *p, int rank, const int64_t 
                                int64_t *out_dims, sv_message *err) {
     if (!p || !x_dims || !out_dims)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "pool: NULL parameters or shapes");
-    if (p->spatial_dims != 1 && p->spatial_dims != 2)
-        return sv_fail_message(err, SV_UNSUPPORTED,
-                               "pool: %d spatial dimensions requested; 1 (NCW) and 2 (NCHW) are "
-                               "supported",
-                               p->spatial_dims);
+    sv_status st = sv_check_spatial_layout("pool", p->spatial_dims, rank, err);
+    if (st != SV_OK)
+        return st;
     const int sd = p->spatial_dims;
-    if (rank != sd + 2)
-        return sv_fail_message(err, SV_SHAPE_MISMATCH,
-                               "pool%dd: input has rank %d, expected %d (N, C, %s)", sd, rank,
-                               sd + 2, sd == 2 ? "H, W" : "W");
     if (p->kind < SV_POOL_MAX || p->kind > SV_POOL_RMS)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "pool: unknown pooling kind %d",
                                (int)p->kind);
@@ -131,7 +120,7 @@ sv_status sv_pool_output_shape(const sv_pool_params *p, int rank, const int64_t 
     int64_t dims[4] = {x_dims[0], x_dims[1], 1, 1};
     if (!p->global)
         for (int i = 0; i < sd; i++) {
-            sv_status st = axis_output(p, i, x_dims[2 + i], &dims[2 + i], err);
+            st = axis_output(p, i, x_dims[2 + i], &dims[2 + i], err);
             if (st != SV_OK)
                 return st;
         }
@@ -173,29 +162,46 @@ static pool_geometry geometry_of(const sv_pool_params *p, const sv_tensor *x, co
     return g;
 }
 
+/* Builds pool.cl's kernel `name` for p's kind and sets the arguments both pooling kernels begin
+ * with: x, y, the indices (y's buffer, never written, when there are none) and whether there are
+ * indices. */
+static sv_status pool_kernel(sv_context *ctx, const sv_pool_params *p, const char *name,
+                             const sv_tensor *x, const sv_tensor *y, const sv_tensor *indices,
+                             sv_kernel_args *args) {
+    char options[64];
+    snprintf(options, sizeof options, "-DPOOL_KIND=%d", (int)p->kind);
+    sv_status st = sv_program_kernel(ctx, "pool", options, name, &args->kernel);
+    if (st != SV_OK)
+        return st;
+    args->next = 0;
+    args->rc = CL_SUCCESS;
+    sv_arg_mem(args, x->buffer);
+    sv_arg_mem(args, y->buffer);
+    sv_arg_mem(args, indices ? indices->buffer : y->buffer);
+    sv_arg_int(args, indices != NULL);
+    return SV_OK;
+}
+
+/* The arguments both pooling kernels end with: the Lp order p and its reciprocal. */
+static void order_args(sv_kernel_args *args, const sv_pool_params *p) {
+    sv_arg_float(args, p->p);
+    sv_arg_float(args, (float)(1.0 / (double)p->p));
+}
+
 /* Global pooling of a large plane: one work-group per plane reduces it cooperatively. */
 static sv_status pool_global_cl(sv_context *ctx, const sv_pool_params *p, const pool_geometry *g,
                                 const sv_tensor *x, sv_tensor *y, sv_tensor *indices) {
-    char options[64];
-    snprintf(options, sizeof options, "-DPOOL_KIND=%d", (int)p->kind);
-    cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "pool", options, "pool_global", &kernel);
+    sv_kernel_args args;
+    sv_status st = pool_kernel(ctx, p, "pool_global", x, y, indices, &args);
     if (st != SV_OK)
         return st;
-    const int has_indices = indices != NULL;
-    sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-    sv_arg_mem(&args, x->buffer);
-    sv_arg_mem(&args, y->buffer);
-    sv_arg_mem(&args, has_indices ? indices->buffer : y->buffer); /* never written without */
-    sv_arg_int(&args, has_indices);
     sv_arg_int(&args, g->h * g->w);
-    sv_arg_float(&args, p->p);
-    sv_arg_float(&args, (float)(1.0 / (double)p->p));
+    order_args(&args, p);
     if (args.rc != CL_SUCCESS)
         return sv_fail_cl(ctx, args.rc, "clSetKernelArg(pool_global)");
     const size_t local[1] = {GLOBAL_GROUP};
     const size_t global[1] = {(size_t)g->planes * GLOBAL_GROUP};
-    return sv_enqueue(ctx, kernel, 1, global, local, "pool_global");
+    return sv_enqueue(ctx, args.kernel, 1, global, local, "pool_global");
 }
 
 static sv_status pool_cl(sv_context *ctx, const sv_pool_params *p, const sv_tensor *x, sv_tensor *y,
@@ -214,31 +220,22 @@ static sv_status pool_cl(sv_context *ctx, const sv_pool_params *p, const sv_tens
     /* a window much larger than the work-group is worth reducing cooperatively */
     if (p->global && g.h * g.w >= 4 * GLOBAL_GROUP)
         return pool_global_cl(ctx, p, &g, x, y, indices);
-    char options[64];
-    snprintf(options, sizeof options, "-DPOOL_KIND=%d", (int)p->kind);
-    cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "pool", options, "pool2d", &kernel);
+    sv_kernel_args args;
+    sv_status st = pool_kernel(ctx, p, "pool2d", x, y, indices, &args);
     if (st != SV_OK)
         return st;
-    const int has_indices = indices != NULL;
-    sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-    sv_arg_mem(&args, x->buffer);
-    sv_arg_mem(&args, y->buffer);
-    sv_arg_mem(&args, has_indices ? indices->buffer : y->buffer); /* never written without */
-    sv_arg_int(&args, has_indices);
     const int geometry[] = {g.planes, g.h,  g.w,  g.oh, g.ow, g.kh,  g.kw, g.sh,
                             g.sw,     g.dh, g.dw, g.ph, g.pw, g.phe, g.pwe};
     for (size_t i = 0; i < sizeof geometry / sizeof geometry[0]; i++)
         sv_arg_int(&args, geometry[i]);
     sv_arg_int(&args, p->count_include_pad);
-    sv_arg_float(&args, p->p);
-    sv_arg_float(&args, (float)(1.0 / (double)p->p));
+    order_args(&args, p);
     if (args.rc != CL_SUCCESS)
         return sv_fail_cl(ctx, args.rc, "clSetKernelArg(pool2d)");
     const size_t local[3] = {g.ow >= 16 ? 16 : 8, g.oh >= 4 ? 4 : 1, 1};
     const size_t global[3] = {sv_round_up((size_t)g.ow, local[0]),
                               sv_round_up((size_t)g.oh, local[1]), (size_t)g.planes};
-    return sv_enqueue(ctx, kernel, 3, global, local, "pool2d");
+    return sv_enqueue(ctx, args.kernel, 3, global, local, "pool2d");
 }
 
 sv_status sv_pool(sv_context *ctx, const sv_pool_params *p, const sv_tensor *x, sv_tensor *y,

@@ -38,6 +38,9 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # importing common leaves no __pycache__ in the source tree
+from common import export_onnx  # noqa: E402  (scripts/models/common.py)
+
 SEED = 1998
 SPLIT_SEED = 0
 EPOCHS = 30
@@ -116,19 +119,7 @@ def main(argv=None) -> int:
 
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, "lenet_digits.onnx")
-    torch.onnx.export(
-        model,
-        torch.from_numpy(x_te[:1]),
-        onnx_path,
-        opset_version=OPSET,
-        input_names=["input"],
-        output_names=["output"],
-        dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
-        do_constant_folding=True,
-    )
-    import onnx
-
-    onnx.checker.check_model(onnx.load(onnx_path))
+    export_onnx(model, torch.from_numpy(x_te[:1]), onnx_path, OPSET)
 
     np.save(os.path.join(args.out, "lenet_digits_test_x.npy"), x_te)
     np.save(os.path.join(args.out, "lenet_digits_test_labels.npy"), y_te)

@@ -2,7 +2,7 @@
 """Export a small U-Net-like segmentation net with random weights to ONNX.
 
 Network (torch; weights He-normal for ReLU, biases uniform in [-0.1, 0.1],
-drawn after torch.manual_seed(SEED), see init_weights),
+drawn after torch.manual_seed(SEED), see common.init_weights),
 input "input": float32 [N, 3, 32, 32], output "output": float32 [N, K, 32, 32]
 with K = 5 class probabilities (softmax over the class axis, axis 1):
 
@@ -26,11 +26,10 @@ Writes, into --out (a directory, default tests/data/models):
 Usage: scripts/models/segnet.py --out tests/data/models
 """
 
-import argparse
-import os
 import sys
 
-import numpy as np
+sys.dont_write_bytecode = True  # importing common leaves no __pycache__ in the source tree
+from common import write_random_model  # noqa: E402  (scripts/models/common.py)
 
 SEED = 3232
 CLASSES = 5
@@ -64,51 +63,8 @@ def make_model():
     return SegNet(CLASSES)
 
 
-def init_weights(model):
-    """He-normal weights and small nonzero biases: PyTorch's default initialisation
-    shrinks the activations layer by layer, which would leave nearly constant
-    outputs, too flat to show an importer's mistake."""
-    import torch.nn as nn
-
-    for mod in model.modules():
-        if isinstance(mod, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
-            nn.init.uniform_(mod.bias, -0.1, 0.1)
-    return model
-
-
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="tests/data/models", help="directory to write into (created if missing)")
-    args = ap.parse_args(argv)
-
-    import onnx
-    import torch
-
-    torch.manual_seed(SEED)
-    torch.set_num_threads(1)
-    model = init_weights(make_model()).eval()
-    x = np.random.default_rng(SEED).standard_normal((BATCH, 3, 32, 32), dtype=np.float32)
-    with torch.no_grad():
-        y = model(torch.from_numpy(x)).numpy().astype(np.float32)
-
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "segnet.onnx")
-    torch.onnx.export(
-        model,
-        torch.from_numpy(x),
-        path,
-        opset_version=OPSET,
-        input_names=["input"],
-        output_names=["output"],
-        dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
-        do_constant_folding=True,
-    )
-    onnx.checker.check_model(onnx.load(path))
-    np.save(os.path.join(args.out, "segnet_input.npy"), x)
-    np.save(os.path.join(args.out, "segnet_output.npy"), y)
-    print(f"wrote {path}, segnet_input.npy {list(x.shape)}, segnet_output.npy {list(y.shape)}")
-    return 0
+    return write_random_model("segnet", make_model, (BATCH, 3, 32, 32), SEED, OPSET, __doc__, argv)
 
 
 if __name__ == "__main__":
