@@ -19,7 +19,7 @@ iterations=10
 batches="1"
 model=
 extra=()
-invocation="bench/run_all.sh $*"
+invocation="bench/run_all.sh${*:+ $*}"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --device) device=$2; shift 2 ;;
@@ -51,8 +51,11 @@ device_args=()
 bench_cmd=("$bench" "${device_args[@]}" --batch "$batch" --iterations "$iterations"
            --json "$tmp/ops.json" "${extra[@]}")
 echo "run_all.sh: ${bench_cmd[*]}"
+# the machine may be shared: its load before and after goes into the results
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 status=0
-"${bench_cmd[@]}" | tee "$tmp/ops.txt" || status=$?
+"${bench_cmd[@]}" | tee "$tmp/ops.txt" || status=${PIPESTATUS[0]}
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 if [[ ! -s $tmp/ops.json ]]; then
   echo "run_all.sh: the op benchmark wrote no JSON (exit $status)" >&2
   exit 1
@@ -84,7 +87,7 @@ cp "$tmp/ops.json" "$base.json"
   echo "  \`${bench_cmd[*]/#$root\//}\` (JSON kept as \`$(basename "$base.json")\`)"
   echo "- device: $name ($platform, \`$spec\`); driver: $driver"
   echo "- date: $stamp; git revision: $revision"
-  echo "- machine: $machine"
+  echo "- machine: $machine; load average (1, 5, 15 min) before: $load_before, after: $load_after"
   echo "- exit status of the benchmark: $status (0: every contestant ran or was skipped with a reason)"
   echo
   echo "Wall time: host clock around the op and a wait for its queue, for every contestant alike."
