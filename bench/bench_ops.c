@@ -627,8 +627,8 @@ typedef struct baseline {
 
 static const baseline conv_baselines[] = {
     {"im2col+sgemm",
-     "the bench's im2col kernel, then CLBlastSgemm per image "
-     "(CLBlastSgemmStridedBatched over groups)",
+     "the bench's im2col kernel (none for a 1x1, stride-1, unpadded convolution), then "
+     "CLBlastSgemm per image (CLBlastSgemmStridedBatched over groups)",
      BASE_IM2COL_SGEMM},
     {"clblast-convgemm", "CLBlastSconvgemm", BASE_CONVGEMM},
 };
@@ -1158,6 +1158,7 @@ static int write_json(const options *o, int argc, char **argv, const sv_device_i
     cJSON_AddStringToObject(root, "benchmark", "svertka_bench_ops");
     cJSON_AddStringToObject(root, "svertka_version", sv_version());
     cJSON_AddStringToObject(root, "git_revision", SV_BENCH_GIT_REVISION);
+    cJSON_AddStringToObject(root, "clblast_version", SV_BENCH_CLBLAST_VERSION);
     cJSON_AddStringToObject(root, "date", date);
     size_t len = 1;
     for (int i = 0; i < argc; i++)
@@ -1257,7 +1258,8 @@ int main(int argc, char **argv) {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("svertka_bench_ops %s (git %s), %s\n", sv_version(), SV_BENCH_GIT_REVISION, date);
+    printf("svertka_bench_ops %s (git %s), CLBlast %s, %s\n", sv_version(), SV_BENCH_GIT_REVISION,
+           SV_BENCH_CLBLAST_VERSION, date);
     printf("device: %s; platform: %s; driver: %s; %u compute units\n", dev->name,
            dev->platform_name, dev->driver_version, dev->compute_units);
     printf("batch %ld; %ld warm-up runs, then %ld timed runs per contestant (at most %g s)\n",
