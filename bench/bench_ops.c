@@ -1,9 +1,11 @@
 /* svertka_bench_ops: op-level benchmark. Times convolutions and other ops on one device, the
  * library's own algorithms (through the public API) against CLBlast baselines on the same device
- * in the same run, and checks every baseline's output against the library's.
+ * in the same run, and checks every output against the library's first algorithm's (or, with
+ * --check-ref, the reference path's).
  *
  * Contestants per convolution case:
- *   sv_conv           the library, as a model calls it (today: its direct kernel)
+ *   sv_conv:ALG       the library, once per algorithm sv_conv_params.algorithm offers (direct,
+ *                     cpu_blocked), on any device; SV_CONV_AUTO picks one of them by device
  *   im2col+sgemm      the bench's own im2col kernel (below), then CLBlastSgemm per image
  *                     (CLBlastSgemmStridedBatched over the groups of a grouped convolution); a
  *                     1x1, stride-1, unpadded convolution skips im2col: its input already is the
@@ -137,8 +139,9 @@ static void usage(FILE *out) {
             "\n"
             "Times convolution (VGG-16's 13 layers at 224x224, 1x1, depthwise 3x3, stride-2\n"
             "3x3), transposed convolution, max pooling and softmax on one device: the library\n"
-            "against CLBlast baselines (im2col + SGEMM, CLBlast's convgemm; GEMM + col2im for\n"
-            "the transposed convolution), every baseline checked against the library's output.\n"
+            "(every convolution algorithm it has) against CLBlast baselines (im2col + SGEMM,\n"
+            "CLBlast's convgemm; GEMM + col2im for the transposed convolution), every output\n"
+            "checked against the library's first algorithm's.\n"
             "\n"
             "  --device DEV     ref | cl | gpu | cpu | cl:P:D | part of a name (default: as\n"
             "                   svertka: $SVERTKA_DEVICE, else the first GPU, else the first\n"
@@ -515,6 +518,7 @@ typedef struct sv_state {
     sv_pool_params pool;
     sv_softmax_params softmax;
     sv_tensor *x, *w, *y;
+    sv_status last; /* of the last call: SV_UNSUPPORTED means the library declines the shape */
 } sv_state;
 
 static int run_sv(void *state, double *device_ms, char *err, size_t err_size) {
@@ -531,11 +535,44 @@ static int run_sv(void *state, double *device_ms, char *err, size_t err_size) {
     if (st == SV_OK)
         st = sv_context_finish(s->ctx);
     *device_ms = -1.0;
+    s->last = st;
     if (st != SV_OK) {
         set_text(err, err_size, "%s: %s", sv_status_name(st), sv_last_error(s->ctx));
         return -1;
     }
     return 0;
+}
+
+/* The library's contestants: sv_conv once per algorithm the header offers (a new algorithm is a new
+ * row here), the other ops through their one entry point. */
+typedef struct lib_variant {
+    const char *name;
+    const char *algorithm;
+    sv_conv_algorithm conv_algorithm;
+} lib_variant;
+
+static const lib_variant conv_variants[] = {
+    {"sv_conv:direct", "SV_CONV_DIRECT: one output pixel and a block of channels per work-item",
+     SV_CONV_DIRECT},
+    {"sv_conv:cpu_blocked", "SV_CONV_CPU_BLOCKED: register blocks of 8 channels x 8 pixels",
+     SV_CONV_CPU_BLOCKED},
+};
+static const lib_variant convt_variant = {"sv_conv_transpose", "the library's kernel",
+                                          SV_CONV_AUTO};
+static const lib_variant pool_variant = {"sv_pool", "the library's kernel", SV_CONV_AUTO};
+static const lib_variant softmax_variant = {"sv_softmax", "the library's kernel", SV_CONV_AUTO};
+
+static const lib_variant *lib_variants(op_kind op, int *count) {
+    *count = 1;
+    switch (op) {
+    case OP_CONV:
+        *count = (int)(sizeof conv_variants / sizeof conv_variants[0]);
+        return conv_variants;
+    case OP_CONV_TRANSPOSE: return &convt_variant;
+    case OP_MAXPOOL: return &pool_variant;
+    case OP_SOFTMAX: return &softmax_variant;
+    }
+    return &softmax_variant;
 }
 
 static void sv_state_params(sv_state *s, const bench_case *bc) {
@@ -800,10 +837,11 @@ static cl_mem cl_buffer(cl_env *e, size_t bytes, const float *host, cl_int *rc) 
     return m;
 }
 
-/* Times one baseline on one case and compares its output with the library's (y_sv). */
+/* Times one baseline on one case and compares its output with the library's (y_sv, from the
+ * contestant named sv_name). */
 static void run_baseline(const options *o, cl_env *env, const baseline *b, const bench_case *bc,
                          const geometry *g, const float *x, const float *w, const float *y_sv,
-                         result *r) {
+                         const char *sv_name, result *r) {
     r->contestant = b->name;
     r->algorithm = b->algorithm;
     const char *why = env->context ? baseline_unsupported(b, bc) : env->error;
@@ -864,14 +902,13 @@ static void run_baseline(const options *o, cl_env *env, const baseline *b, const
                      (int)rc);
         } else {
             r->checked = 1;
-            r->checked_against = "sv";
+            r->checked_against = sv_name;
             r->max_rel_err = max_rel_error(y, y_sv, g->y_count);
             if (!(r->max_rel_err <= bench_rel_tol)) {
                 r->st = ST_MISMATCH;
                 set_text(r->reason, sizeof r->reason,
-                         "output differs from the library's: max |y - y_sv| = %.3g * max |y_sv| > "
-                         "%g",
-                         r->max_rel_err, bench_rel_tol);
+                         "output differs from %s's: max |y - y_lib| = %.3g * max |y_lib| > %g",
+                         sv_name, r->max_rel_err, bench_rel_tol);
             }
         }
     }
@@ -885,22 +922,15 @@ static void run_baseline(const options *o, cl_env *env, const baseline *b, const
 /* ---- one case ---------------------------------------------------------------------------------
  */
 
-static const char *sv_contestant_name(op_kind op) {
-    switch (op) {
-    case OP_CONV: return "sv_conv";
-    case OP_CONV_TRANSPOSE: return "sv_conv_transpose";
-    case OP_MAXPOOL: return "sv_pool";
-    case OP_SOFTMAX: return "sv_softmax";
-    }
-    return "?";
-}
-
-/* Runs the op once on ctx with the given inputs and downloads its output into y. */
-static sv_status sv_run_once_on(sv_context *ctx, const bench_case *bc, const geometry *g, float *x,
-                                float *w, float *y, int time_it, const options *o, result *r) {
+/* Runs the op on ctx with the given inputs (timed when time_it, else once) and downloads its
+ * output into y. A shape the library declines (SV_UNSUPPORTED) leaves r skipped. */
+static sv_status sv_run_once_on(sv_context *ctx, const bench_case *bc, const lib_variant *v,
+                                const geometry *g, float *x, float *w, float *y, int time_it,
+                                const options *o, result *r) {
     sv_state s;
     memset(&s, 0, sizeof s);
     sv_state_params(&s, bc);
+    s.conv.algorithm = v->conv_algorithm;
     s.ctx = ctx;
     sv_host_view xv = sv_host_view_make(x, g->x_rank, g->x_dims);
     sv_status st = sv_tensor_from_host(ctx, &xv, &s.x);
@@ -931,6 +961,8 @@ static sv_status sv_run_once_on(sv_context *ctx, const bench_case *bc, const geo
         r->st = ST_FAILED;
         set_text(r->reason, sizeof r->reason, "%s", err);
     }
+    if (r && r->st == ST_FAILED && s.last == SV_UNSUPPORTED)
+        r->st = ST_SKIPPED;
     sv_tensor_release(s.x);
     sv_tensor_release(s.w);
     sv_tensor_release(s.y);
@@ -941,7 +973,7 @@ typedef struct case_results {
     const bench_case *bc;
     geometry g;
     int count;
-    result r[4];
+    result r[8];
 } case_results;
 
 static void print_case_header(const bench_case *bc, const geometry *g) {
@@ -960,9 +992,9 @@ static void print_case_header(const bench_case *bc, const geometry *g) {
                g->bytes * 1e-6);
 }
 
-static void print_result(const case_results *c, const result *r, const result *sv) {
+static void print_result(const case_results *c, const result *r, double library_best) {
     if (r->st == ST_SKIPPED || r->st == ST_FAILED) {
-        printf("  %-18s %s: %s\n", r->contestant, status_names[r->st], r->reason);
+        printf("  %-20s %s: %s\n", r->contestant, status_names[r->st], r->reason);
         return;
     }
     char dev_med[32] = "-", dev_min[32] = "-", rate[32], ratio[32] = "-", err[32] = "-";
@@ -974,26 +1006,68 @@ static void print_result(const case_results *c, const result *r, const result *s
         snprintf(rate, sizeof rate, "%.1f GFLOP/s", 2.0 * c->g.macs / (r->wall_median * 1e6));
     else
         snprintf(rate, sizeof rate, "%.2f GB/s", c->g.bytes / (r->wall_median * 1e6));
-    if (sv && sv->st == ST_OK && sv->wall_median > 0)
-        snprintf(ratio, sizeof ratio, "%.2f", r->wall_median / sv->wall_median);
+    if (library_best > 0)
+        snprintf(ratio, sizeof ratio, "%.2f", r->wall_median / library_best);
     if (r->checked)
         snprintf(err, sizeof err, "%.1e", r->max_rel_err);
-    printf("  %-18s %4d %11.3f %11.3f %11s %11s %15s %8s %9s%s\n", r->contestant, r->runs,
+    printf("  %-20s %4d %11.3f %11.3f %11s %11s %15s %8s %9s%s\n", r->contestant, r->runs,
            r->wall_median, r->wall_min, dev_med, dev_min, rate, ratio, err,
            r->st == ST_MISMATCH ? "  MISMATCH" : "");
 }
 
+/* The reference path's output for the case, computed once (NULL with the reason in err). */
+static float *reference_output(const bench_case *bc, const geometry *g, float *x, float *w,
+                               sv_context **ref_ctx, char *err, size_t err_size) {
+    sv_message msg;
+    if (!*ref_ctx && sv_context_create("ref", ref_ctx, &msg) != SV_OK) {
+        set_text(err, err_size, "reference context: %s", msg.text);
+        return NULL;
+    }
+    float *y = malloc((size_t)g->y_count * sizeof *y);
+    result r;
+    memset(&r, 0, sizeof r);
+    int unused;
+    if (!y)
+        set_text(err, err_size, "out of host memory");
+    else if (sv_run_once_on(*ref_ctx, bc, lib_variants(bc->op, &unused), g, x, w, y, 0, NULL, &r) !=
+             SV_OK) {
+        set_text(err, err_size, "reference path: %s", r.reason);
+        free(y);
+        y = NULL;
+    }
+    return y;
+}
+
+static void check_output(result *r, const float *y, const float *expected, int64_t count,
+                         const char *against) {
+    r->checked = 1;
+    r->checked_against = against;
+    r->max_rel_err = max_rel_error(y, expected, count);
+    if (!(r->max_rel_err <= bench_rel_tol)) {
+        r->st = ST_MISMATCH;
+        set_text(r->reason, sizeof r->reason,
+                 "output differs from %s's: max |y - y_%s| = %.3g * max |y_%s| > %g",
+                 strcmp(against, "ref") == 0 ? "the reference path" : against, against,
+                 r->max_rel_err, against, bench_rel_tol);
+    }
+}
+
+/* Every library algorithm, then every baseline: each output checked against the reference path
+ * (--check-ref) or the first library algorithm's, each baseline's against the first library
+ * algorithm's that ran and was right. */
 static void run_case(const options *o, const bench_case *bc, int index, sv_context *ctx,
                      sv_context **ref_ctx, cl_env *env, case_results *c) {
     memset(c, 0, sizeof *c);
     c->bc = bc;
     char err[512];
-    result *sv = &c->r[c->count++];
-    sv->contestant = sv_contestant_name(bc->op);
-    sv->algorithm = "the library's choice for the shape";
+    int nvariants;
+    const lib_variant *variants = lib_variants(bc->op, &nvariants);
     if (!case_geometry(bc, o->batch, &c->g, err, sizeof err)) {
-        sv->st = ST_FAILED;
-        set_text(sv->reason, sizeof sv->reason, "%s", err);
+        result *r = &c->r[c->count++];
+        r->contestant = variants[0].name;
+        r->algorithm = variants[0].algorithm;
+        r->st = ST_FAILED;
+        set_text(r->reason, sizeof r->reason, "%s", err);
         printf("\n%s: %s\n", bc->name, err);
         return;
     }
@@ -1004,46 +1078,34 @@ static void run_case(const options *o, const bench_case *bc, int index, sv_conte
     float *x = random_array(g->x_count, bc->op == OP_SOFTMAX ? 4.0 : 1.0, 1000u + (unsigned)index);
     float *w =
         g->w_count ? random_array(g->w_count, sqrt(3.0 / fan_in), 2000u + (unsigned)index) : NULL;
-    float *y_sv = malloc((size_t)g->y_count * sizeof *y_sv);
-    if (!x || (g->w_count && !w) || !y_sv) {
-        sv->st = ST_FAILED;
-        set_text(sv->reason, sizeof sv->reason, "out of host memory");
-        goto done;
-    }
-    sv_run_once_on(ctx, bc, g, x, w, y_sv, 1, o, sv);
-    if (sv->st == ST_OK && o->check_ref) {
-        float *y_ref = malloc((size_t)g->y_count * sizeof *y_ref);
-        sv_message msg;
-        if (!*ref_ctx && sv_context_create("ref", ref_ctx, &msg) != SV_OK) {
-            sv->st = ST_FAILED;
-            set_text(sv->reason, sizeof sv->reason, "reference context: %s", msg.text);
-        } else if (!y_ref) {
-            sv->st = ST_FAILED;
-            set_text(sv->reason, sizeof sv->reason, "out of host memory");
+    float *y_lib = malloc((size_t)g->y_count * sizeof *y_lib);
+    float *y = malloc((size_t)g->y_count * sizeof *y);
+    float *y_ref = NULL;
+    const char *lib_name = NULL; /* the library algorithm whose output y_lib holds */
+    double library_best = 0.0;
+    int host_ok = x && (!g->w_count || w) && y_lib && y;
+    if (o->check_ref && host_ok)
+        y_ref = reference_output(bc, g, x, w, ref_ctx, err, sizeof err);
+    for (int i = 0; i < nvariants; i++) {
+        result *r = &c->r[c->count++];
+        r->contestant = variants[i].name;
+        r->algorithm = variants[i].algorithm;
+        if (!host_ok || (o->check_ref && !y_ref)) {
+            r->st = ST_FAILED;
+            set_text(r->reason, sizeof r->reason, "%s", host_ok ? err : "out of host memory");
         } else {
-            result ref_result;
-            memset(&ref_result, 0, sizeof ref_result);
-            if (sv_run_once_on(*ref_ctx, bc, g, x, w, y_ref, 0, o, &ref_result) != SV_OK) {
-                sv->st = ST_FAILED;
-                set_text(sv->reason, sizeof sv->reason, "reference path: %s", ref_result.reason);
-            } else {
-                sv->checked = 1;
-                sv->checked_against = "ref";
-                sv->max_rel_err = max_rel_error(y_sv, y_ref, g->y_count);
-                if (!(sv->max_rel_err <= bench_rel_tol)) {
-                    sv->st = ST_MISMATCH;
-                    set_text(sv->reason, sizeof sv->reason,
-                             "output differs from the reference path: max |y - ref| = %.3g * max "
-                             "|ref| > %g",
-                             sv->max_rel_err, bench_rel_tol);
-                }
-            }
+            float *out = lib_name ? y : y_lib;
+            sv_run_once_on(ctx, bc, &variants[i], g, x, w, out, 1, o, r);
+            if (r->st == ST_OK && y_ref)
+                check_output(r, out, y_ref, g->y_count, "ref");
+            else if (r->st == ST_OK && lib_name)
+                check_output(r, out, y_lib, g->y_count, lib_name);
+            if (r->st == ST_OK && !lib_name)
+                lib_name = variants[i].name;
+            if (r->st == ST_OK && (library_best == 0.0 || r->wall_median < library_best))
+                library_best = r->wall_median;
         }
-        free(y_ref);
-    }
-    print_result(c, sv, NULL);
-    if (sv->st != ST_OK && sv->st != ST_MISMATCH) {
-        goto done;
+        print_result(c, r, 0.0);
     }
     const baseline *list = NULL;
     size_t nlist = 0;
@@ -1056,22 +1118,23 @@ static void run_case(const options *o, const bench_case *bc, int index, sv_conte
     }
     for (size_t i = 0; i < nlist; i++) {
         result *r = &c->r[c->count++];
-        if (sv->st != ST_OK) {
+        if (!lib_name) {
             r->contestant = list[i].name;
             r->algorithm = list[i].algorithm;
             r->st = ST_SKIPPED;
             set_text(r->reason, sizeof r->reason,
-                     "the library's output is wrong: nothing to compare with");
+                     "no correct output of the library's to compare with");
         } else {
-            run_baseline(o, env, &list[i], bc, g, x, w, y_sv, r);
+            run_baseline(o, env, &list[i], bc, g, x, w, y_lib, lib_name, r);
         }
-        print_result(c, r, sv);
+        print_result(c, r, library_best);
         fflush(stdout);
     }
-done:
     free(x);
     free(w);
-    free(y_sv);
+    free(y_lib);
+    free(y);
+    free(y_ref);
     fflush(stdout);
 }
 
@@ -1144,9 +1207,7 @@ static cJSON *record_json(const options *o, const case_results *c, const result 
                        g->bytes / (r->wall_median * 1e6));
     add_number_or_null(rec, "max_rel_err", r->checked, r->max_rel_err);
     if (r->checked)
-        cJSON_AddStringToObject(
-            rec, "checked_against",
-            strcmp(r->checked_against, "ref") == 0 ? "ref" : sv_contestant_name(bc->op));
+        cJSON_AddStringToObject(rec, "checked_against", r->checked_against);
     else
         cJSON_AddNullToObject(rec, "checked_against");
     return rec;
@@ -1267,9 +1328,10 @@ int main(int argc, char **argv) {
     if (!env.context)
         printf("CLBlast baselines: skipped: %s\n", env.error);
     printf("times in ms. wall: host clock around the op and a wait for its queue; dev: OpenCL "
-           "profiling (baselines only);\nratio: wall median / the library's; rel err: max |y - "
-           "y_lib| / max |y_lib| (baselines), max |y_lib - y_ref| / max |y_ref| (--check-ref)\n");
-    printf("\n  %-18s %4s %11s %11s %11s %11s %15s %8s %9s\n", "contestant", "runs", "wall med",
+           "profiling (baselines only);\nratio: wall median / the library's fastest algorithm's; "
+           "rel err: max |y - y_x| / max |y_x|, x: the\nlibrary's first algorithm (or, with "
+           "--check-ref, the reference path)\n");
+    printf("\n  %-20s %4s %11s %11s %11s %11s %15s %8s %9s\n", "contestant", "runs", "wall med",
            "wall min", "dev med", "dev min", "rate (wall)", "ratio", "rel err");
 
     case_results *results = calloc((size_t)nsel, sizeof *results);

@@ -3,9 +3,10 @@
 
 One row per case and contestant: median and minimum wall time, median device
 time, effective GFLOP/s (or GB/s for pooling and softmax), the ratio of the
-contestant's median wall time to the library's, and the relative error of its
-output against the library's (or, for the library itself with --check-ref,
-against the reference path). Skipped and failed contestants get their reason.
+contestant's median wall time to the library's fastest algorithm's, and the
+relative error of its output against the library's first algorithm's (or, with
+--check-ref, the reference path's). Skipped and failed contestants get their
+reason.
 
 Usage:
     bench/report.py RESULTS.json > table.md
@@ -26,10 +27,11 @@ def table(data):
         "| device median (ms) | rate (wall) | ratio | rel. error |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    library = {}
+    library = {}  # per case, the median wall time of the library's fastest algorithm
     for r in data["records"]:
-        if r["contestant"].startswith("sv_") and r["wall_ms"]:
-            library[r["case"]] = r["wall_ms"]["median"]
+        if r["contestant"].startswith("sv_") and r["status"] == "ok":
+            best = library.get(r["case"])
+            library[r["case"]] = min(best, r["wall_ms"]["median"]) if best else r["wall_ms"]["median"]
     last_case = None
     for r in data["records"]:
         first = r["case"] != last_case
@@ -57,7 +59,7 @@ def table(data):
         else:
             rate = "–"
         base = library.get(r["case"])
-        ratio = "–" if r["contestant"].startswith("sv_") or not base else f"{wall['median'] / base:.2f}"
+        ratio = f"{wall['median'] / base:.2f}" if base else "–"
         err = fmt(r.get("max_rel_err"), ".1e")
         if r.get("checked_against") == "ref":
             err += " (vs ref)"
