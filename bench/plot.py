@@ -35,8 +35,11 @@ def plot_ops(data, out, title=None):
     cases, contestants = [], []
     times = {}
     for r in data["records"]:
-        # the library's entry points (sv_conv, sv_pool, ...) share one colour: "svertka"
-        name = "svertka" if r["contestant"].startswith("sv_") else r["contestant"]
+        # the library's entry points (sv_pool, sv_softmax, ...) share one colour, "svertka";
+        # its convolution algorithms (sv_conv:direct, ...) get one each
+        name = r["contestant"]
+        if name.startswith("sv_"):
+            name = "svertka " + name.split(":", 1)[1] if ":" in name else "svertka"
         if r["case"] not in cases:
             cases.append(r["case"])
         if name not in contestants:
@@ -99,6 +102,8 @@ def plot_throughput(paths, out, title=None):
     for path in paths:
         data = load(path)
         label = data.get("device", {}).get("name") if isinstance(data.get("device"), dict) else None
+        if label and str(data.get("tool", "")).startswith("svertka"):
+            label = f"svertka on {label}"
         for name, batch, rate in throughput_points(data, label or os.path.basename(path)):
             series.setdefault(name, {})[batch] = rate
     if not series:

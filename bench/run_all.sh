@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmarks on one device and writes dated results under bench/results/:
 #   YYYY-MM-DD-<device>-ops.md / .json / .png   svertka_bench_ops: every case and contestant
-#   YYYY-MM-DD-<device>-vgg16.md / .json / .png `svertka bench` on VGG-16 at each --batches size,
-#                                               when this build has that command
+#   YYYY-MM-DD-<device>-vgg16.md / .json / .png `svertka bench` on VGG-16 at the --batches sizes
+#                                               (default 1; a chart from two sizes on), when this
+#                                               build has that command
 # <device> is a slug of the device's name ("pocl" for pocl's CPU device). The markdown starts
 # with the exact commands, the device, its driver, the date and the git revision.
 #
@@ -29,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     --model) model=$2; shift 2 ;;
     --out-dir) out_dir=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_all.sh: unknown argument '$1' (--help for usage)" >&2; exit 2 ;;
   esac
 done
@@ -103,7 +104,8 @@ if "$root/bench/plot.py" ops "$base.json" --out "$base.png"; then
 fi
 
 # VGG-16 end to end, through `svertka bench` where this build has it
-if "$svertka" bench --help >/dev/null 2>&1; then
+bench_probe=$("$svertka" bench 2>&1 || true)
+if [[ $bench_probe != *"unknown command"* ]]; then
   if [[ -z $model ]]; then
     model=$build/models/vgg16.onnx
     if [[ ! -s $model ]]; then
@@ -112,45 +114,32 @@ if "$svertka" bench --help >/dev/null 2>&1; then
     fi
   fi
   vgg=$out_dir/$day-$slug-vgg16
-  runs=()
-  for b in $batches; do
-    cmd=("$svertka" bench "$model" "${device_args[@]}" --batch "$b" --json "$tmp/vgg16-$b.json")
-    echo "run_all.sh: ${cmd[*]}"
-    if "${cmd[@]}" | tee "$tmp/vgg16-$b.txt"; then
-      runs+=("$tmp/vgg16-$b.json")
-    else
-      echo "run_all.sh: svertka bench failed at batch $b" >&2
-      status=1
-    fi
-  done
-  if [[ ${#runs[@]} -gt 0 ]]; then
-    python3 - "$vgg.json" "$invocation" "${runs[@]}" <<'EOF'
-import json, sys
-out, invocation, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
-json.dump({"benchmark": "svertka bench (VGG-16)", "command": invocation,
-           "runs": [json.load(open(p)) for p in paths]}, open(out, "w"), indent=1)
-EOF
-    {
-      echo "# VGG-16 on $name, $day"
-      echo
-      echo "- command: \`$invocation\`; \`svertka bench\` per batch size: $batches"
-      echo "- device: $name ($platform, \`$spec\`); driver: $driver"
-      echo "- date: $stamp; git revision: $revision; machine: $machine"
-      echo
-      for b in $batches; do
-        [[ -s $tmp/vgg16-$b.txt ]] || continue
-        echo "## batch $b"
-        echo
-        echo '```'
-        cat "$tmp/vgg16-$b.txt"
-        echo '```'
-        echo
-      done
-    } > "$vgg.md"
-    echo "run_all.sh: wrote $vgg.md and $vgg.json"
-    if [[ $(wc -w <<< "$batches") -gt 1 ]] && "$root/bench/plot.py" throughput "$vgg.json" --out "$vgg.png"; then
-      echo "run_all.sh: wrote $vgg.png"
-    fi
+  batch_list=$(tr -s ' ' ',' <<< "$batches" | sed 's/^,//; s/,$//')
+  vgg_cmd=("$svertka" bench "$model" "${device_args[@]}" --batch "$batch_list"
+           --iterations "$iterations" --per-layer --json "$vgg.json")
+  echo "run_all.sh: ${vgg_cmd[*]}"
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+  vgg_status=0
+  "${vgg_cmd[@]}" | tee "$tmp/vgg16.txt" || vgg_status=${PIPESTATUS[0]}
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+  [[ $vgg_status -eq 0 ]] || status=1
+  {
+    echo "# VGG-16 through \`svertka bench\` on $name, $day"
+    echo
+    echo "- command: \`$invocation\`, which ran"
+    echo "  \`${vgg_cmd[*]/#$root\//}\` (exit status $vgg_status)"
+    echo "- model: VGG-16 from \`scripts/models/vgg16.py\` (224×224, 15.5 GMAC per image)"
+    echo "- device: $name ($platform, \`$spec\`); driver: $driver"
+    echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); machine: $machine; load average before: $load_before, after: $load_after"
+    echo
+    echo '```'
+    cat "$tmp/vgg16.txt"
+    echo '```'
+  } > "$vgg.md"
+  echo "run_all.sh: wrote $vgg.md"
+  if [[ -s $vgg.json && $batch_list == *,* ]] &&
+     "$root/bench/plot.py" throughput "$vgg.json" --out "$vgg.png" --title "VGG-16 on $name (svertka bench)"; then
+    echo "run_all.sh: wrote $vgg.png"
   fi
 else
   echo "run_all.sh: skipped VGG-16 end to end: this build's svertka has no 'bench' command"
