@@ -60,7 +60,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
  * index or a missing tap moves it by O(1). */
 static const double bench_rel_tol = 1e-4;
 
-/* ---- cases -------------------------------------------------------------------------------- */
+/* ---- cases ----------------------------------------------------------------------------------- */
 
 typedef enum op_kind { OP_CONV, OP_CONV_TRANSPOSE, OP_MAXPOOL, OP_SOFTMAX } op_kind;
 
@@ -122,7 +122,7 @@ typedef struct geometry {
     double bytes; /* input plus output bytes */
 } geometry;
 
-/* ---- options ------------------------------------------------------------------------------ */
+/* ---- options --------------------------------------------------------------------------------- */
 
 typedef struct options {
     const char *device, *json, *filter;
@@ -241,7 +241,7 @@ static int parse_options(int argc, char **argv, options *o) {
     return EXIT_OK;
 }
 
-/* ---- small helpers ------------------------------------------------------------------------ */
+/* ---- small helpers --------------------------------------------------------------------------- */
 
 static void set_text(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -338,7 +338,7 @@ static const char *clblast_status_text(CLBlastStatusCode s, char *buf, size_t si
     return buf;
 }
 
-/* ---- the bench's own OpenCL context on the library's device --------------------------------- */
+/* ---- the bench's own OpenCL context on the library's device ---------------------------------- */
 
 /* im2col for one image: col[(c * K + i) * K + j][oy * OW + ox] = x[c][oy * S - P + i][ox * S -
  * P + j], zero outside the image (the layout CLBlast's own im2col uses). One work-item per
@@ -441,7 +441,7 @@ static int cl_env_open(cl_env *e, const sv_device_info *info) {
     return 1;
 }
 
-/* ---- results -------------------------------------------------------------------------------- */
+/* ---- results --------------------------------------------------------------------------------- */
 
 typedef enum status { ST_OK, ST_SKIPPED, ST_FAILED, ST_MISMATCH } status;
 static const char *const status_names[] = {"ok", "skipped", "failed", "mismatch"};
@@ -507,8 +507,7 @@ done:
     free(dev);
 }
 
-/* ---- the library's contestants ----------------------------------------------------------------
- */
+/* ---- the library's contestants --------------------------------------------------------------- */
 
 typedef struct sv_state {
     sv_context *ctx;
@@ -651,8 +650,7 @@ static int case_geometry(const bench_case *bc, int64_t n, geometry *g, char *err
     return 1;
 }
 
-/* ---- the CLBlast baselines --------------------------------------------------------------------
- */
+/* ---- the CLBlast baselines ------------------------------------------------------------------- */
 
 typedef enum baseline_kind { BASE_IM2COL_SGEMM, BASE_CONVGEMM, BASE_SGEMM_COL2IM } baseline_kind;
 
@@ -919,8 +917,7 @@ static void run_baseline(const options *o, cl_env *env, const baseline *b, const
             clReleaseMemObject(mems[i]);
 }
 
-/* ---- one case ---------------------------------------------------------------------------------
- */
+/* ---- one case -------------------------------------------------------------------------------- */
 
 /* Runs the op on ctx with the given inputs (timed when time_it, else once) and downloads its
  * output into y. A shape the library declines (SV_UNSUPPORTED) leaves r skipped. */
@@ -1138,8 +1135,7 @@ static void run_case(const options *o, const bench_case *bc, int index, sv_conte
     fflush(stdout);
 }
 
-/* ---- JSON -------------------------------------------------------------------------------------
- */
+/* ---- JSON ------------------------------------------------------------------------------------ */
 
 static cJSON *dims_json(int rank, const int64_t *dims) {
     cJSON *a = cJSON_CreateArray();
@@ -1278,8 +1274,7 @@ static int write_json(const options *o, int argc, char **argv, const sv_device_i
     return ok;
 }
 
-/* ---- main -------------------------------------------------------------------------------------
- */
+/* ---- main ------------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
     options o;
