@@ -20,7 +20,7 @@ iterations=10
 batches="1"
 model=
 extra=()
-invocation="bench/run_all.sh${*:+ $*}"
+invocation="bench/run_all.sh$(printf ' %q' "$@")"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --device) device=$2; shift 2 ;;
@@ -94,7 +94,8 @@ cp "$tmp/ops.json" "$base.json"
   echo "Wall time: host clock around the op and a wait for its queue, for every contestant alike."
   echo "Device time: OpenCL profiling on the benchmark's own queue, baselines only. Rate: effective"
   echo "GFLOP/s (2 × the op's multiply-accumulates / median wall time), GB/s for pooling and softmax."
-  echo "Ratio: median wall time / the library's (above 1: the library is faster). Rel. error: max |y − y_lib| / max |y_lib|."
+  echo "Ratio: median wall time / the library's fastest algorithm's (above 1: slower than it). Rel. error:"
+  echo "max |y − y_x| / max |y_x|, x the library's first algorithm (e.g. sv_conv:direct); \"(vs ref)\": the reference path."
   echo
   python3 "$root/bench/report.py" "$base.json"
 } > "$base.md"
