@@ -493,9 +493,9 @@ static sv_status fold_integer_binary(importer *im, const hostconst *a, const hos
         return im_fail(im, st, "%s", msg.text);
     if (a->rank == 0 && b->rank == 0)
         rank = 0;
-    hostconst *c = hc_new(HC_I64, rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, HC_I64, rank, dims, &c)) != SV_OK)
+        return st;
     for (int64_t k = 0; k < c->count; k++) {
         /* index of k in each operand under broadcasting */
         int64_t ka = 0, kb = 0, rest = k, sa = 1, sb = 1;

@@ -56,8 +56,10 @@ static sv_status import_identity(importer *im) {
     int64_t dims[SV_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
     if (im_output_id(im, 1) >= 0) {
-        hostconst *mask = hc_new(HC_I64, x->rank, dims);
-        for (int64_t k = 0; mask && k < mask->count; k++)
+        hostconst *mask = NULL;
+        if ((st = im_const_new(im, HC_I64, x->rank, dims, &mask)) != SV_OK)
+            return st;
+        for (int64_t k = 0; k < mask->count; k++)
             mask->i[k] = 1;
         if ((st = im_set_const(im, 1, mask)) != SV_OK)
             return st;
@@ -244,9 +246,9 @@ static sv_status import_concat(importer *im) {
         any_int |= v->constant && v->constant->type == HC_I64;
     }
     if (all_const && any_int) { /* shape arithmetic: concatenate on the host */
-        hostconst *c = hc_new(HC_I64, rank, dims);
-        if (!c)
-            return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+        hostconst *c = NULL;
+        if ((st = im_const_new(im, HC_I64, rank, dims, &c)) != SV_OK)
+            return st;
         const int64_t outer = hc_product(axis, dims),
                       inner = hc_product(rank - axis - 1, dims + axis + 1);
         int64_t offset = 0;
@@ -375,9 +377,9 @@ static sv_status import_transpose(importer *im) {
         dims[i] = x->dims[perm[i]];
     }
     if (x->constant && x->constant->type == HC_I64) {
-        hostconst *c = hc_new(HC_I64, x->rank, dims);
-        if (!c)
-            return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+        hostconst *c = NULL;
+        if ((st = im_const_new(im, HC_I64, x->rank, dims, &c)) != SV_OK)
+            return st;
         for (int64_t k = 0; k < c->count; k++) {
             int64_t rest = k, src = 0;
             int64_t index[SV_MAX_RANK];
@@ -672,9 +674,9 @@ static sv_status import_gather(importer *im) {
         dims[r++] = indices->dims[i];
     for (int i = axis + 1; i < drank; i++)
         dims[r++] = ddims[i];
-    hostconst *c = hc_new(data->type, rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, data->type, rank, dims, &c)) != SV_OK)
+        return st;
     const int64_t outer = hc_product(axis, ddims),
                   inner = hc_product(drank - axis - 1, ddims + axis + 1);
     for (int64_t o = 0; o < outer; o++)
@@ -758,9 +760,9 @@ static sv_status import_slice(importer *im) {
         first[a] = s;
         step_of[a] = stp;
     }
-    hostconst *c = hc_new(data->type, rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, data->type, rank, dims, &c)) != SV_OK)
+        return st;
     for (int64_t k = 0; k < c->count; k++) {
         int64_t rest = k, src = 0, index[SV_MAX_RANK];
         for (int i = rank - 1; i >= 0; i--) {
@@ -795,9 +797,9 @@ static sv_status import_cast(importer *im) {
             return im_fail(im, SV_UNSUPPORTED, "casting a computed float tensor to integers");
         return im_view(im, im_input_id(im, 0), im_output_id(im, 0), x->rank, dims);
     }
-    hostconst *c = hc_new(to_float ? HC_F32 : HC_I64, x->rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, to_float ? HC_F32 : HC_I64, x->rank, dims, &c)) != SV_OK)
+        return st;
     for (int64_t k = 0; k < c->count; k++) {
         if (to_float)
             c->f[k] = (float)hc_get(x->constant, k);
@@ -823,12 +825,13 @@ static sv_status import_constant_of_shape(importer *im) {
     const Onnx__AttributeProto *a = attr_find(im->node->proto, "value");
     if (a && a->t && (st = graph_tensor_to_const(a->t, NULL, &fill, im->err)) != SV_OK)
         return im_fail(im, st, "%s", im->err->text);
-    hostconst *c = hc_new(fill ? fill->type : HC_F32, rank, dims);
-    if (c && fill)
+    hostconst *c = NULL;
+    st = im_const_new(im, fill ? fill->type : HC_F32, rank, dims, &c);
+    if (st == SV_OK && fill)
         for (int64_t k = 0; k < c->count; k++)
             copy_element(c, k, fill, 0);
     hc_free(fill);
-    return im_set_const(im, 0, c);
+    return st == SV_OK ? im_set_const(im, 0, c) : st;
 }
 
 const import_entry import_tensor_table[] = {
