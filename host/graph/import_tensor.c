@@ -454,10 +454,10 @@ static sv_status sizes_from_scales(importer *im, const plan_value *x, sv_resize_
         if (!(p->scales[i] > 0.0f) || !isfinite(p->scales[i]))
             return im_fail(im, SV_INVALID_ARGUMENT, "scale %g of axis %d must be positive",
                            (double)p->scales[i], i);
-        out[i] = (int64_t)floor((double)x->dims[i] * (double)p->scales[i]);
-        if (out[i] < 1 || out[i] > INT32_MAX)
-            return im_fail(im, SV_INVALID_ARGUMENT, "axis %d would resize to %lld", i,
-                           (long long)out[i]);
+        const double size = floor((double)x->dims[i] * (double)p->scales[i]);
+        if (!(size >= 1.0 && size <= INT32_MAX)) /* checked before converting */
+            return im_fail(im, SV_INVALID_ARGUMENT, "axis %d would resize to %.17g", i, size);
+        out[i] = (int64_t)size;
     }
     return SV_OK;
 }
@@ -806,8 +806,7 @@ static sv_status import_cast(importer *im) {
         else if (to == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL)
             c->i[k] = hc_get(x->constant, k) != 0.0;
         else
-            c->i[k] = x->constant->type == HC_I64 ? x->constant->i[k]
-                                                  : (int64_t)truncf(x->constant->f[k]);
+            c->i[k] = hc_get_int(x->constant, k);
     }
     return im_set_const(im, 0, c);
 }
