@@ -747,15 +747,16 @@ static sv_status import_slice(importer *im) {
             s += size;
         if (e < 0)
             e += size;
-        /* clamp as NumPy does: to [0, size] going forward, [-1, size - 1] going backward */
+        /* clamp as NumPy does: to [0, size] going forward, [-1, size - 1] going backward; the
+         * count is ceil(span / |step|), computed so that no step, however large, overflows */
         if (stp > 0) {
             s = s < 0 ? 0 : s > size ? size : s;
             e = e < 0 ? 0 : e > size ? size : e;
-            dims[a] = e > s ? (e - s + stp - 1) / stp : 0;
+            dims[a] = e > s ? (e - s - 1) / stp + 1 : 0;
         } else {
             s = s < -1 ? -1 : s > size - 1 ? size - 1 : s;
             e = e < -1 ? -1 : e > size - 1 ? size - 1 : e;
-            dims[a] = s > e ? (s - e - stp - 1) / -stp : 0;
+            dims[a] = s > e ? (s - e - 1) / (stp == INT64_MIN ? INT64_MAX : -stp) + 1 : 0;
         }
         first[a] = s;
         step_of[a] = stp;
