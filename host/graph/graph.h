@@ -122,6 +122,9 @@ typedef struct plan_value {
  * PLAN_FOLD_MAX_MACS multiply-accumulates; beyond, it stays a step that runs with the model. */
 #define PLAN_FOLD_MIN_ELEMENTS (INT64_C(1) << 26)
 #define PLAN_FOLD_MAX_MACS (INT64_C(1) << 30)
+/* Every tensor the plan computes (graph inputs at the planned batch included) holds at most
+ * this many elements, on every device: what OpenCL kernels index with int. */
+#define PLAN_MAX_ELEMENTS INT64_C(2147483647)
 
 typedef struct plan {
     int64_t batch;

@@ -112,6 +112,16 @@ int im_new_value(importer *im, int rank, const int64_t *dims) {
 step *im_add_step(importer *im, step_kind kind, const char *op, const int *inputs, int ninputs,
                   int output, int rank, const int64_t *dims) {
     plan *pl = im->pl;
+    const int64_t count = hc_product(rank, dims);
+    if (count < 0 || count > PLAN_MAX_ELEMENTS) {
+        char shape[256];
+        sv_dims_format(shape, sizeof shape, rank, dims);
+        im_fail(im, SV_OUT_OF_MEMORY, /* callers return SV_OUT_OF_MEMORY for a NULL step */
+                "its output of shape %s has more than %lld elements, the limit for a tensor of a "
+                "model",
+                shape, (long long)PLAN_MAX_ELEMENTS);
+        return NULL;
+    }
     if (pl->nsteps == pl->step_capacity) {
         int cap = pl->step_capacity ? pl->step_capacity * 2 : 64;
         step *bigger = realloc(pl->steps, (size_t)cap * sizeof *bigger);

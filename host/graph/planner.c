@@ -49,6 +49,15 @@ static sv_status init_values(const graph *g, int64_t batch, plan *pl, sv_message
             if (gv->batch_symbolic)
                 v->dims[0] = batch;
             v->device = 1;
+            const int64_t count = hc_product(v->rank, v->dims);
+            if (count < 0 || count > PLAN_MAX_ELEMENTS) {
+                char shape[256];
+                sv_dims_format(shape, sizeof shape, v->rank, v->dims);
+                return sv_fail_message(err, SV_OUT_OF_MEMORY,
+                                       "graph input '%s' of shape %s has more than %lld elements, "
+                                       "the limit for a tensor of a model",
+                                       gv->name, shape, (long long)PLAN_MAX_ELEMENTS);
+            }
         }
     }
     return SV_OK;
