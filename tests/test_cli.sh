@@ -28,6 +28,22 @@ expect() {
   fi
 }
 
+# expect_nan_scores DEVICE INPUT: runs LeNet on INPUT and checks that it succeeds and that all
+# ten scores are NaN: NaN and infinities in an input propagate as IEEE values, on every device.
+expect_nan_scores() {
+  local out rc nans
+  out=$("$svertka" run "$models/lenet_digits.onnx" --input "$2" --device "$1" --top 10 2>&1)
+  rc=$?
+  nans=$(grep -cE '^ +[0-9]+\. class [0-9]+ +-?nan *$' <<< "$out")
+  if [[ $rc -ne 0 ]] || [[ $nans -ne 10 ]]; then
+    echo "FAIL: run on $1 with $2 -> exit $rc (want 0) and $nans NaN scores (want 10):"
+    printf '    %s\n' "$out"
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+}
+
 # expect_file PATH WHAT: PATH exists and is not empty
 expect_file() {
   if [[ -s $1 ]]; then
@@ -119,6 +135,28 @@ expect 1 "seq1d_input.npy has shape [2, 4, 64]; input 'input' needs [2, 1, 16, 1
 expect 1 "missing.npy: cannot open: No such file or directory" -- run "$models/lenet_digits.onnx" --input "$tmp/missing.npy"
 expect 1 "cannot read labels" -- run "$models/seq1d.onnx" --input "$models/seq1d_input.npy" \
   --top 1 --labels "$tmp/missing.txt"
+expect 1 "graph input 'x': dimension 1 is -3, outside 1..2147483647" -- info "$bad/negative_dims.onnx"
+expect 1 "tensor 'w' has a negative dimension" -- info "$bad/negative_initializer_dims.onnx"
+expect 1 "graph input 'x' of shape [1, 2147483647, 2147483647, 2147483647] has more than \
+2147483647 elements, the limit for a tensor of a model" -- info "$bad/dims_product_overflow.onnx"
+expect 1 "tensor 'w': the product of its dimensions is too large" -- \
+  info "$bad/initializer_dims_overflow.onnx"
+expect 1 "graph output 'z' is not produced by any node" -- info "$bad/dangling_output.onnx"
+expect 1 "node 'sum' (Add) reads tensor 'ghost', which no node, input or initializer provides" -- \
+  info "$bad/dangling_input.onnx"
+expect 1 "bad_magic.npy: npy: bad magic: not a .npy file" -- \
+  run "$models/lenet_digits.onnx" --input "$bad/bad_magic.npy"
+head -c 1000 "$models/lenet_digits_test_x.npy" > "$tmp/truncated.npy"
+expect 1 "truncated.npy: npy: truncated data: shape [540, 1, 16, 16]" -- \
+  run "$models/lenet_digits.onnx" --input "$tmp/truncated.npy"
+head -c 4096 /dev/urandom > "$tmp/random.npy"
+expect 1 "svertka: error: $tmp/random.npy: npy: " -- run "$models/lenet_digits.onnx" --input "$tmp/random.npy"
+head -c 4096 /dev/urandom > "$tmp/random.png"
+expect 1 "svertka: error: $tmp/random.png: image: " -- run "$models/lenet_digits.onnx" --input "$tmp/random.png"
+for device in ref cl; do
+  expect_nan_scores "$device" "$bad/nan_input.npy"
+  expect_nan_scores "$device" "$bad/inf_input.npy"
+done
 
 echo "cli: $passes passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -114,9 +114,23 @@ typedef struct plan_value {
     int buffer;        /* planner's buffer for activation roots, -1 otherwise */
 } plan_value;
 
+/* What planning may compute on the host, so that no model file, however small, makes loading
+ * allocate or compute without bound. The constants computed while planning (shape arithmetic,
+ * ConstantOfShape, masks, copies for views, float ops folded on constants) hold at most
+ * PLAN_FOLD_MIN_ELEMENTS elements in all, or twice as many as the model's initializers when
+ * that is more. A float op on constants is folded only within that budget and within
+ * PLAN_FOLD_MAX_MACS multiply-accumulates; beyond, it stays a step that runs with the model. */
+#define PLAN_FOLD_MIN_ELEMENTS (INT64_C(1) << 26)
+#define PLAN_FOLD_MAX_MACS (INT64_C(1) << 30)
+/* Every tensor the plan computes (graph inputs at the planned batch included) holds at most
+ * this many elements, on every device: what OpenCL kernels index with int. */
+#define PLAN_MAX_ELEMENTS INT64_C(2147483647)
+
 typedef struct plan {
     int64_t batch;
-    plan_value *values; /* the graph's value ids first, then values the passes add */
+    int64_t folded_elements; /* elements of the constants computed so far */
+    int64_t fold_limit;      /* their bound, set by plan_build */
+    plan_value *values;      /* the graph's value ids first, then values the passes add */
     int nvalues, capacity;
     step *steps;
     int nsteps, step_capacity;

@@ -64,5 +64,10 @@ double hc_get(const hostconst *c, int64_t k) {
 }
 
 int64_t hc_get_int(const hostconst *c, int64_t k) {
-    return c->type == HC_I64 ? c->i[k] : (int64_t)c->f[k];
+    if (c->type == HC_I64)
+        return c->i[k];
+    /* truncated; NaN and values beyond int64 (which C leaves undefined) give INT64_MIN, as
+     * x86's conversion does, and every user refuses it as a size, an index or an axis */
+    const float v = c->f[k], limit = 9223372036854775808.0f; /* 2^63 */
+    return v >= -limit && v < limit ? (int64_t)v : INT64_MIN;
 }

@@ -21,7 +21,8 @@ typedef struct hostconst {
 hostconst *hc_new(hc_type type, int rank, const int64_t *dims);
 void hc_free(hostconst *c);
 hostconst *hc_copy(const hostconst *c);
-/* Element k as a double / an int64 whatever the type. */
+/* Element k as a double / an int64 whatever the type (a float truncated; NaN or beyond int64:
+ * INT64_MIN). */
 double hc_get(const hostconst *c, int64_t k);
 int64_t hc_get_int(const hostconst *c, int64_t k);
 /* The product of dims, or -1 when it overflows; dims must be >= 0. */

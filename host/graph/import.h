@@ -44,6 +44,10 @@ sv_status im_require_const(importer *im, int k, const hostconst **out);
 /* Fails when output k (k >= 1) is used: the op does not produce it. */
 sv_status im_unused_outputs_from(importer *im, int k);
 
+/* A new zero-filled constant for a value the importer computes, counted against the plan's
+ * fold limit (graph.h); fails with a message naming the node when it would exceed it. */
+sv_status im_const_new(importer *im, hc_type type, int rank, const int64_t *dims, hostconst **out);
+
 /* Records a host constant as the value of output k (taking ownership). */
 sv_status im_set_const(importer *im, int k, hostconst *c);
 /* Appends a step producing output k (its shape given); inputs are plan value ids, -1 for absent.

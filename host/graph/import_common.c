@@ -64,6 +64,31 @@ sv_status im_unused_outputs_from(importer *im, int k) {
     return SV_OK;
 }
 
+/* Whether `count` more computed elements stay within the plan's fold limit; counts them if so. */
+static int fold_budget_take(plan *pl, int64_t count) {
+    if (count < 0 || count > pl->fold_limit - pl->folded_elements)
+        return 0;
+    pl->folded_elements += count;
+    return 1;
+}
+
+sv_status im_const_new(importer *im, hc_type type, int rank, const int64_t *dims, hostconst **out) {
+    const int64_t count = hc_product(rank, dims);
+    if (!fold_budget_take(im->pl, count)) {
+        char shape[256];
+        sv_dims_format(shape, sizeof shape, rank, dims);
+        return im_fail(im, SV_UNSUPPORTED,
+                       "it would compute a constant of shape %s while loading, past the limit of "
+                       "%lld elements for such constants",
+                       shape, (long long)im->pl->fold_limit);
+    }
+    hostconst *c = hc_new(type, rank, dims);
+    if (!c)
+        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    *out = c;
+    return SV_OK;
+}
+
 sv_status im_set_const(importer *im, int k, hostconst *c) {
     int id = im_output_id(im, k);
     if (!c)
@@ -87,6 +112,16 @@ int im_new_value(importer *im, int rank, const int64_t *dims) {
 step *im_add_step(importer *im, step_kind kind, const char *op, const int *inputs, int ninputs,
                   int output, int rank, const int64_t *dims) {
     plan *pl = im->pl;
+    const int64_t count = hc_product(rank, dims);
+    if (count < 0 || count > PLAN_MAX_ELEMENTS) {
+        char shape[256];
+        sv_dims_format(shape, sizeof shape, rank, dims);
+        im_fail(im, SV_OUT_OF_MEMORY, /* callers return SV_OUT_OF_MEMORY for a NULL step */
+                "its output of shape %s has more than %lld elements, the limit for a tensor of a "
+                "model",
+                shape, (long long)PLAN_MAX_ELEMENTS);
+        return NULL;
+    }
     if (pl->nsteps == pl->step_capacity) {
         int cap = pl->step_capacity ? pl->step_capacity * 2 : 64;
         step *bigger = realloc(pl->steps, (size_t)cap * sizeof *bigger);
@@ -159,10 +194,14 @@ sv_status im_fold_if_constant(importer *im, step *s) {
             return im_fail(im, SV_UNSUPPORTED,
                            "input %d is an integer tensor; this op computes on floats", k + 1);
     }
-    /* every input is a float constant: evaluate now, on the host */
+    /* every input is a float constant: evaluate now, on the host, unless that is too much work
+     * or memory for loading (then the step stays and runs with the model) */
+    plan_value *ov = &pl->values[s->output];
+    if (s->macs < 0 || s->macs > PLAN_FOLD_MAX_MACS ||
+        !fold_budget_take(pl, hc_product(ov->rank, ov->dims)))
+        return SV_OK;
     int n = s->ninputs;
     sv_tensor **in = calloc((size_t)(n ? n : 1), sizeof *in), *out = NULL;
-    plan_value *ov = &pl->values[s->output];
     hostconst *result = hc_new(HC_F32, ov->rank, ov->dims);
     sv_status st = in && result ? SV_OK : SV_OUT_OF_MEMORY;
     for (int k = 0; st == SV_OK && k < n; k++)
@@ -203,15 +242,15 @@ sv_status im_view(importer *im, int input, int output, int rank, const int64_t *
                        (long long)hc_product(in->rank, in->dims),
                        (long long)hc_product(rank, dims));
     if (in->constant) {
-        hostconst *c = hc_copy(in->constant);
-        if (c) {
-            c->rank = rank;
-            memset(c->dims, 0, sizeof c->dims);
-            memcpy(c->dims, dims, (size_t)rank * sizeof *dims);
-        }
+        hostconst *c = NULL;
+        sv_status st = im_const_new(im, in->constant->type, rank, dims, &c);
+        if (st != SV_OK)
+            return st;
+        if (c->type == HC_F32)
+            memcpy(c->f, in->constant->f, (size_t)c->count * sizeof *c->f);
+        else
+            memcpy(c->i, in->constant->i, (size_t)c->count * sizeof *c->i);
         plan_value *out = &im->pl->values[output];
-        if (!c)
-            return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
         out->constant = c;
         out->borrowed = 0;
         out->rank = rank;

@@ -505,9 +505,9 @@ static sv_status fold_integer_binary(importer *im, const hostconst *a, const hos
         return im_fail(im, st, "%s", msg.text);
     if (a->rank == 0 && b->rank == 0)
         rank = 0;
-    hostconst *c = hc_new(HC_I64, rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, HC_I64, rank, dims, &c)) != SV_OK)
+        return st;
     for (int64_t k = 0; k < c->count; k++) {
         /* index of k in each operand under broadcasting */
         int64_t ka = 0, kb = 0, rest = k, sa = 1, sb = 1;
@@ -524,17 +524,34 @@ static sv_status fold_integer_binary(importer *im, const hostconst *a, const hos
                 sb *= b->dims[bb];
             }
         }
-        int64_t x = hc_get_int(a, ka), y = hc_get_int(b, kb), r;
+        int64_t x = hc_get_int(a, ka), y = hc_get_int(b, kb), r = 0;
+        int overflow;
         switch (op[0]) {
-        case 'A': r = x + y; break;
-        case 'S': r = x - y; break;
-        case 'M': r = x * y; break;
+        case 'A':
+            overflow = y > 0 ? x > INT64_MAX - y : x < INT64_MIN - y;
+            r = overflow ? 0 : x + y;
+            break;
+        case 'S':
+            overflow = y < 0 ? x > INT64_MAX + y : x < INT64_MIN + y;
+            r = overflow ? 0 : x - y;
+            break;
+        case 'M':
+            overflow = x > 0 ? (y > 0 ? x > INT64_MAX / y : y < INT64_MIN / x)
+                             : (y > 0 ? x < INT64_MIN / y : x != 0 && y < INT64_MAX / x);
+            r = overflow ? 0 : x * y;
+            break;
         default:
             if (y == 0) {
                 hc_free(c);
                 return im_fail(im, SV_INVALID_ARGUMENT, "integer division by zero");
             }
-            r = x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
+            overflow = x == INT64_MIN && y == -1;
+            r = overflow ? 0 : x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
+        }
+        if (overflow) {
+            hc_free(c);
+            return im_fail(im, SV_INVALID_ARGUMENT, "integer overflow: %lld %s %lld",
+                           (long long)x, op, (long long)y);
         }
         c->i[k] = r;
     }

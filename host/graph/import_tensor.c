@@ -56,8 +56,10 @@ static sv_status import_identity(importer *im) {
     int64_t dims[SV_MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
     if (im_output_id(im, 1) >= 0) {
-        hostconst *mask = hc_new(HC_I64, x->rank, dims);
-        for (int64_t k = 0; mask && k < mask->count; k++)
+        hostconst *mask = NULL;
+        if ((st = im_const_new(im, HC_I64, x->rank, dims, &mask)) != SV_OK)
+            return st;
+        for (int64_t k = 0; k < mask->count; k++)
             mask->i[k] = 1;
         if ((st = im_set_const(im, 1, mask)) != SV_OK)
             return st;
@@ -243,9 +245,9 @@ static sv_status import_concat(importer *im) {
         any_int |= v->constant && v->constant->type == HC_I64;
     }
     if (all_const && any_int) { /* shape arithmetic: concatenate on the host */
-        hostconst *c = hc_new(HC_I64, rank, dims);
-        if (!c)
-            return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+        hostconst *c = NULL;
+        if ((st = im_const_new(im, HC_I64, rank, dims, &c)) != SV_OK)
+            return st;
         const int64_t outer = hc_product(axis, dims),
                       inner = hc_product(rank - axis - 1, dims + axis + 1);
         int64_t offset = 0;
@@ -367,9 +369,9 @@ static sv_status import_transpose(importer *im) {
         dims[i] = x->dims[perm[i]];
     }
     if (x->constant && x->constant->type == HC_I64) {
-        hostconst *c = hc_new(HC_I64, x->rank, dims);
-        if (!c)
-            return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+        hostconst *c = NULL;
+        if ((st = im_const_new(im, HC_I64, x->rank, dims, &c)) != SV_OK)
+            return st;
         for (int64_t k = 0; k < c->count; k++) {
             int64_t rest = k, src = 0;
             int64_t index[SV_MAX_RANK];
@@ -447,10 +449,10 @@ static sv_status sizes_from_scales(importer *im, const plan_value *x, sv_resize_
         if (!(p->scales[i] > 0.0f) || !isfinite(p->scales[i]))
             return im_fail(im, SV_INVALID_ARGUMENT, "scale %g of axis %d must be positive",
                            (double)p->scales[i], i);
-        out[i] = (int64_t)floor((double)x->dims[i] * (double)p->scales[i]);
-        if (out[i] < 1 || out[i] > INT32_MAX)
-            return im_fail(im, SV_INVALID_ARGUMENT, "axis %d would resize to %lld", i,
-                           (long long)out[i]);
+        const double size = floor((double)x->dims[i] * (double)p->scales[i]);
+        if (!(size >= 1.0 && size <= INT32_MAX)) /* checked before converting */
+            return im_fail(im, SV_INVALID_ARGUMENT, "axis %d would resize to %.17g", i, size);
+        out[i] = (int64_t)size;
     }
     return SV_OK;
 }
@@ -660,9 +662,9 @@ static sv_status import_gather(importer *im) {
         dims[r++] = indices->dims[i];
     for (int i = axis + 1; i < drank; i++)
         dims[r++] = ddims[i];
-    hostconst *c = hc_new(data->type, rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, data->type, rank, dims, &c)) != SV_OK)
+        return st;
     const int64_t outer = hc_product(axis, ddims),
                   inner = hc_product(drank - axis - 1, ddims + axis + 1);
     for (int64_t o = 0; o < outer; o++)
@@ -733,22 +735,23 @@ static sv_status import_slice(importer *im) {
             s += size;
         if (e < 0)
             e += size;
-        /* clamp as NumPy does: to [0, size] going forward, [-1, size - 1] going backward */
+        /* clamp as NumPy does: to [0, size] going forward, [-1, size - 1] going backward; the
+         * count is ceil(span / |step|), computed so that no step, however large, overflows */
         if (stp > 0) {
             s = s < 0 ? 0 : s > size ? size : s;
             e = e < 0 ? 0 : e > size ? size : e;
-            dims[a] = e > s ? (e - s + stp - 1) / stp : 0;
+            dims[a] = e > s ? (e - s - 1) / stp + 1 : 0;
         } else {
             s = s < -1 ? -1 : s > size - 1 ? size - 1 : s;
             e = e < -1 ? -1 : e > size - 1 ? size - 1 : e;
-            dims[a] = s > e ? (s - e - stp - 1) / -stp : 0;
+            dims[a] = s > e ? (s - e - 1) / (stp == INT64_MIN ? INT64_MAX : -stp) + 1 : 0;
         }
         first[a] = s;
         step_of[a] = stp;
     }
-    hostconst *c = hc_new(data->type, rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, data->type, rank, dims, &c)) != SV_OK)
+        return st;
     for (int64_t k = 0; k < c->count; k++) {
         int64_t rest = k, src = 0, index[SV_MAX_RANK];
         for (int i = rank - 1; i >= 0; i--) {
@@ -783,17 +786,16 @@ static sv_status import_cast(importer *im) {
             return im_fail(im, SV_UNSUPPORTED, "casting a computed float tensor to integers");
         return im_view(im, im_input_id(im, 0), im_output_id(im, 0), x->rank, dims);
     }
-    hostconst *c = hc_new(to_float ? HC_F32 : HC_I64, x->rank, dims);
-    if (!c)
-        return im_fail(im, SV_OUT_OF_MEMORY, "out of host memory");
+    hostconst *c = NULL;
+    if ((st = im_const_new(im, to_float ? HC_F32 : HC_I64, x->rank, dims, &c)) != SV_OK)
+        return st;
     for (int64_t k = 0; k < c->count; k++) {
         if (to_float)
             c->f[k] = (float)hc_get(x->constant, k);
         else if (to == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL)
             c->i[k] = hc_get(x->constant, k) != 0.0;
         else
-            c->i[k] = x->constant->type == HC_I64 ? x->constant->i[k]
-                                                  : (int64_t)truncf(x->constant->f[k]);
+            c->i[k] = hc_get_int(x->constant, k);
     }
     return im_set_const(im, 0, c);
 }
@@ -811,12 +813,13 @@ static sv_status import_constant_of_shape(importer *im) {
     const Onnx__AttributeProto *a = attr_find(im->node->proto, "value");
     if (a && a->t && (st = graph_tensor_to_const(a->t, NULL, &fill, im->err)) != SV_OK)
         return im_fail(im, st, "%s", im->err->text);
-    hostconst *c = hc_new(fill ? fill->type : HC_F32, rank, dims);
-    if (c && fill)
+    hostconst *c = NULL;
+    st = im_const_new(im, fill ? fill->type : HC_F32, rank, dims, &c);
+    if (st == SV_OK && fill)
         for (int64_t k = 0; k < c->count; k++)
             copy_element(c, k, fill, 0);
     hc_free(fill);
-    return im_set_const(im, 0, c);
+    return st == SV_OK ? im_set_const(im, 0, c) : st;
 }
 
 const import_entry import_tensor_table[] = {

@@ -142,14 +142,33 @@ sv_status graph_tensor_to_const(const Onnx__TensorProto *t, const char *base_dir
                                "float, double, int64, int32, int16, int8, uint8, bool",
                                name, dtype_name(t->data_type), (int)t->data_type);
     }
+    /* the data must be all there before anything is allocated for it: the dimensions alone
+     * cost nothing to write */
+    const size_t bytes = (size_t)count * elem;
+    const int is_external =
+        t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    size_t have;
+    switch (t->data_type) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: have = t->n_float_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: have = t->n_double_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: have = t->n_int64_data; break;
+    default: have = t->n_int32_data; break;
+    }
+    if (!is_external && t->has_raw_data && t->raw_data.len != bytes)
+        return sv_fail_message(err, SV_INVALID_ARGUMENT,
+                               "tensor '%s': raw data has %zu bytes, its shape needs %zu", name,
+                               t->raw_data.len, bytes);
+    if (!is_external && !t->has_raw_data && have != (size_t)count)
+        return sv_fail_message(err, SV_INVALID_ARGUMENT,
+                               "tensor '%s' has %zu values, its shape needs %lld", name, have,
+                               (long long)count);
     hostconst *c = hc_new(type, (int)t->n_dims, dims);
     if (!c)
         return sv_fail_message(err, SV_OUT_OF_MEMORY, "tensor '%s': out of host memory", name);
-    const size_t bytes = (size_t)count * elem;
     const unsigned char *raw = NULL;
     unsigned char *external = NULL;
     sv_status st = SV_OK;
-    if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+    if (is_external) {
         external = malloc(bytes ? bytes : 1);
         if (!external)
             st = sv_fail_message(err, SV_OUT_OF_MEMORY, "tensor '%s': out of host memory", name);
@@ -157,10 +176,6 @@ sv_status graph_tensor_to_const(const Onnx__TensorProto *t, const char *base_dir
             st = read_external(t, base_dir, bytes, external, err);
         raw = external;
     } else if (t->has_raw_data) {
-        if (t->raw_data.len != bytes)
-            st = sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                 "tensor '%s': raw data has %zu bytes, its shape needs %zu", name,
-                                 t->raw_data.len, bytes);
         raw = t->raw_data.data;
     }
     for (int64_t k = 0; st == SV_OK && k < count; k++) {
@@ -191,21 +206,8 @@ sv_status graph_tensor_to_const(const Onnx__TensorProto *t, const char *base_dir
             }
             continue;
         }
-        /* typed fields: float_data, double_data, int64_data, int32_data (which also carries
-         * the small integer types and bool) */
-        size_t have;
-        switch (t->data_type) {
-        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: have = t->n_float_data; break;
-        case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: have = t->n_double_data; break;
-        case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: have = t->n_int64_data; break;
-        default: have = t->n_int32_data; break;
-        }
-        if (have != (size_t)count) {
-            st = sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                 "tensor '%s' has %zu values, its shape needs %lld", name, have,
-                                 (long long)count);
-            break;
-        }
+        /* typed fields (counted above): float_data, double_data, int64_data, int32_data (which
+         * also carries the small integer types and bool) */
         switch (t->data_type) {
         case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: c->f[k] = t->float_data[k]; break;
         case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: c->f[k] = (float)t->double_data[k]; break;
@@ -304,8 +306,8 @@ static sv_status sort_nodes(graph *g, sv_message *err) {
                 st = sv_fail_message(err, SV_INVALID_ARGUMENT,
                                      "node '%s' (%s) reads tensor '%s', which no node, input or "
                                      "initializer provides",
-                                     graph_node_label(g->nodes[n].proto), g->nodes[n].proto->op_type,
-                                     g->values[v].name);
+                                     graph_node_label(g->nodes[n].proto),
+                                     g->nodes[n].proto->op_type, g->values[v].name);
                 goto out;
             }
         }
@@ -330,9 +332,9 @@ static sv_status sort_nodes(graph *g, sv_message *err) {
         if (!progress) {
             for (int n = 0; n < g->nnodes; n++)
                 if (!done[n]) {
-                    st = sv_fail_message(err, SV_INVALID_ARGUMENT,
-                                         "the graph has a cycle through node '%s' (%s)",
-                                         graph_node_label(g->nodes[n].proto), g->nodes[n].proto->op_type);
+                    st = sv_fail_message(
+                        err, SV_INVALID_ARGUMENT, "the graph has a cycle through node '%s' (%s)",
+                        graph_node_label(g->nodes[n].proto), g->nodes[n].proto->op_type);
                     break;
                 }
             goto out;

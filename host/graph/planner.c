@@ -49,6 +49,15 @@ static sv_status init_values(const graph *g, int64_t batch, plan *pl, sv_message
             if (gv->batch_symbolic)
                 v->dims[0] = batch;
             v->device = 1;
+            const int64_t count = hc_product(v->rank, v->dims);
+            if (count < 0 || count > PLAN_MAX_ELEMENTS) {
+                char shape[256];
+                sv_dims_format(shape, sizeof shape, v->rank, v->dims);
+                return sv_fail_message(err, SV_OUT_OF_MEMORY,
+                                       "graph input '%s' of shape %s has more than %lld elements, "
+                                       "the limit for a tensor of a model",
+                                       gv->name, shape, (long long)PLAN_MAX_ELEMENTS);
+            }
         }
     }
     return SV_OK;
@@ -155,6 +164,11 @@ sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_i
     if (batch < 1 || batch > INT32_MAX)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "batch %lld must be >= 1",
                                (long long)batch);
+    int64_t weights = 0; /* the fold limit: twice the initializers' elements, or the minimum */
+    for (int i = 0; i < g->nvalues; i++)
+        if (g->values[i].initializer)
+            weights += g->values[i].initializer->count;
+    pl->fold_limit = weights > PLAN_FOLD_MIN_ELEMENTS / 2 ? 2 * weights : PLAN_FOLD_MIN_ELEMENTS;
     sv_status st = init_values(g, batch, pl, err);
     importer im = {g, pl, host, NULL, err};
     for (int n = 0; st == SV_OK && n < g->nnodes; n++) {

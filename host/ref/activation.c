@@ -5,7 +5,7 @@
 
 double sv_ref_activate(const sv_activation *act, double v) {
     switch (act->kind) {
-    case SV_ACT_RELU: return v > 0.0 ? v : 0.0;
+    case SV_ACT_RELU: return v > 0.0 || isnan(v) ? v : 0.0; /* NaN propagates, as on devices */
     case SV_ACT_LEAKY_RELU: return v >= 0.0 ? v : (double)act->alpha * v;
     case SV_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
     case SV_ACT_TANH: return tanh(v);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes small malformed or unsupported ONNX models and arrays that the loader must refuse with
-a clear error (never a crash): each a minimal graph with exactly one defect.
+a clear error (never a crash): each a minimal graph with exactly one defect. Also arrays that
+are valid but hold NaN and infinities, which a model must run on (they propagate).
 
 usage: scripts/models/bad_models.py --out tests/data/bad
 """
@@ -54,16 +55,49 @@ def main():
         # a Conv whose weight does not fit the input's channels
         "channel_mismatch": conv_graph([conv(["x", "w"])], [weight(shape=(1, 2, 3, 3))]),
     }
+    relu = helper.make_node("Relu", ["x"], ["y"])
+    # an input dimension below zero
+    models["negative_dims"] = conv_graph(
+        [relu], [], inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, -3])])
+    # input dimensions each in range whose product, about 2^93, overflows int64
+    models["dims_product_overflow"] = conv_graph(
+        [relu], [], inputs=[helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] + [2**31 - 1] * 3)])
+    # the graph's output names a tensor that nothing produces
+    models["dangling_output"] = conv_graph(
+        [relu], [], outputs=[helper.make_tensor_value_info("z", TensorProto.FLOAT, None)])
+    # a node reads a tensor that nothing produces (not a weight: an activation's name)
+    models["dangling_input"] = conv_graph(
+        [relu, helper.make_node("Add", ["y", "ghost"], ["sum"])], [],
+        outputs=[helper.make_tensor_value_info("sum", TensorProto.FLOAT, None)])
+    # the rest change what onnx.helper checks, so they are edited after it made them
+    # an initializer whose data is shorter than its shape
     short = helper.make_tensor("w", TensorProto.FLOAT, [9], [1.0] * 9)
     short.dims[:] = [1, 1, 3, 3, 2]  # now the shape asks for 18 values; 9 are stored
     models["short_initializer"] = conv_graph([conv(["x", "w"])], [short])
-    # an initializer whose data is shorter than its shape (added last: onnx.helper refuses it)
+    # an initializer with a negative dimension
+    negative = weight()
+    negative.dims[:] = [1, 1, -3, 3]
+    models["negative_initializer_dims"] = conv_graph([conv(["x", "w"])], [negative])
+    # an initializer of 2^31 x 2^31 x 2^31 elements, more than int64 counts (and no data)
+    overflow = helper.make_tensor("w", TensorProto.FLOAT, [0], [])
+    overflow.dims[:] = [1 << 31, 1 << 31, 1 << 31]
+    models["initializer_dims_overflow"] = conv_graph([conv(["x", "w"])], [overflow])
     for name, model in models.items():
         with open(os.path.join(out, name + ".onnx"), "wb") as f:
             f.write(model.SerializeToString())
     np.save(os.path.join(out, "int32.npy"), np.zeros((1, 1, 4, 4), np.int32))
     np.save(os.path.join(out, "nan_input.npy"),
             np.full((1, 1, 16, 16), np.nan, np.float32))
+    # +inf and -inf in a checkerboard (LeNet-shaped): inf - inf makes NaN downstream
+    checker = np.indices((16, 16)).sum(axis=0) % 2 == 0
+    np.save(os.path.join(out, "inf_input.npy"),
+            np.where(checker, np.inf, -np.inf).astype(np.float32).reshape(1, 1, 16, 16))
+    # a .npy whose magic string is wrong in its last letter ("NUMPZ")
+    with open(os.path.join(out, "nan_input.npy"), "rb") as f:
+        data = bytearray(f.read())
+    data[5] = ord("Z")
+    with open(os.path.join(out, "bad_magic.npy"), "wb") as f:
+        f.write(data)
 
 
 if __name__ == "__main__":
