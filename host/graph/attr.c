@@ -45,6 +45,15 @@ int attr_ints(const Onnx__NodeProto *node, const char *name, int64_t *out, int m
     return (int)a->n_ints;
 }
 
+int attr_choose(const Onnx__NodeProto *node, const char *name, const char *fallback,
+                const attr_choice *choices, char *buf, size_t size) {
+    attr_string(node, name, fallback, buf, size);
+    for (const attr_choice *c = choices; c->name; c++)
+        if (strcmp(c->name, buf) == 0)
+            return c->value;
+    return -1;
+}
+
 int attr_floats(const Onnx__NodeProto *node, const char *name, float *out, int max) {
     const Onnx__AttributeProto *a = attr_find(node, name);
     if (!a)

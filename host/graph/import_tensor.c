@@ -282,18 +282,16 @@ static sv_status import_pad(importer *im) {
         return st;
     sv_pad_params p;
     memset(&p, 0, sizeof p);
+    static const attr_choice modes[] = {{"constant", SV_PAD_CONSTANT},
+                                        {"reflect", SV_PAD_REFLECT},
+                                        {"edge", SV_PAD_REPLICATE},
+                                        {"wrap", SV_PAD_CIRCULAR},
+                                        {NULL, 0}};
     char mode[32];
-    attr_string(n, "mode", "constant", mode, sizeof mode);
-    if (strcmp(mode, "constant") == 0)
-        p.mode = SV_PAD_CONSTANT;
-    else if (strcmp(mode, "reflect") == 0)
-        p.mode = SV_PAD_REFLECT;
-    else if (strcmp(mode, "edge") == 0)
-        p.mode = SV_PAD_REPLICATE;
-    else if (strcmp(mode, "wrap") == 0)
-        p.mode = SV_PAD_CIRCULAR;
-    else
+    const int chosen = attr_choose(n, "mode", "constant", modes, mode, sizeof mode);
+    if (chosen < 0)
         return im_fail(im, SV_UNSUPPORTED, "mode '%s'", mode);
+    p.mode = (sv_pad_mode)chosen;
     int64_t pads[2 * SV_MAX_RANK];
     int count;
     int64_t axes[SV_MAX_RANK];
@@ -431,14 +429,15 @@ static sv_status read_resize_input(importer *im, plan_value **x, sv_resize_param
     if (st != SV_OK)
         return st;
     memset(p, 0, sizeof *p);
+    static const attr_choice modes[] = {{"nearest", SV_RESIZE_NEAREST},
+                                        {"linear", SV_RESIZE_LINEAR},
+                                        {"bilinear", SV_RESIZE_LINEAR},
+                                        {NULL, 0}};
     char mode[64];
-    attr_string(im->node->proto, "mode", "nearest", mode, sizeof mode);
-    if (strcmp(mode, "nearest") == 0)
-        p->mode = SV_RESIZE_NEAREST;
-    else if (strcmp(mode, "linear") == 0 || strcmp(mode, "bilinear") == 0)
-        p->mode = SV_RESIZE_LINEAR;
-    else
+    const int chosen = attr_choose(im->node->proto, "mode", "nearest", modes, mode, sizeof mode);
+    if (chosen < 0)
         return im_fail(im, SV_UNSUPPORTED, "mode '%s' (nearest and linear are supported)", mode);
+    p->mode = (sv_resize_mode)chosen;
     return SV_OK;
 }
 
@@ -503,28 +502,27 @@ static sv_status import_resize(importer *im) {
         p.coordinates = SV_COORD_ASYMMETRIC;
         p.rounding = SV_NEAREST_FLOOR;
     } else {
-        attr_string(n, "coordinate_transformation_mode", "half_pixel", text, sizeof text);
-        if (strcmp(text, "half_pixel") == 0)
-            p.coordinates = SV_COORD_HALF_PIXEL;
-        else if (strcmp(text, "asymmetric") == 0)
-            p.coordinates = SV_COORD_ASYMMETRIC;
-        else if (strcmp(text, "align_corners") == 0)
-            p.coordinates = SV_COORD_ALIGN_CORNERS;
-        else if (strcmp(text, "pytorch_half_pixel") == 0)
-            p.coordinates = SV_COORD_PYTORCH_HALF_PIXEL;
-        else
+        static const attr_choice coordinates[] = {
+            {"half_pixel", SV_COORD_HALF_PIXEL},
+            {"asymmetric", SV_COORD_ASYMMETRIC},
+            {"align_corners", SV_COORD_ALIGN_CORNERS},
+            {"pytorch_half_pixel", SV_COORD_PYTORCH_HALF_PIXEL},
+            {NULL, 0}};
+        static const attr_choice roundings[] = {
+            {"round_prefer_floor", SV_NEAREST_ROUND_PREFER_FLOOR},
+            {"round_prefer_ceil", SV_NEAREST_ROUND_PREFER_CEIL},
+            {"floor", SV_NEAREST_FLOOR},
+            {"ceil", SV_NEAREST_CEIL},
+            {NULL, 0}};
+        int chosen = attr_choose(n, "coordinate_transformation_mode", "half_pixel", coordinates,
+                                 text, sizeof text);
+        if (chosen < 0)
             return im_fail(im, SV_UNSUPPORTED, "coordinate_transformation_mode '%s'", text);
-        attr_string(n, "nearest_mode", "round_prefer_floor", text, sizeof text);
-        if (strcmp(text, "round_prefer_floor") == 0)
-            p.rounding = SV_NEAREST_ROUND_PREFER_FLOOR;
-        else if (strcmp(text, "round_prefer_ceil") == 0)
-            p.rounding = SV_NEAREST_ROUND_PREFER_CEIL;
-        else if (strcmp(text, "floor") == 0)
-            p.rounding = SV_NEAREST_FLOOR;
-        else if (strcmp(text, "ceil") == 0)
-            p.rounding = SV_NEAREST_CEIL;
-        else
+        p.coordinates = (sv_resize_coordinates)chosen;
+        chosen = attr_choose(n, "nearest_mode", "round_prefer_floor", roundings, text, sizeof text);
+        if (chosen < 0)
             return im_fail(im, SV_UNSUPPORTED, "nearest_mode '%s'", text);
+        p.rounding = (sv_nearest_rounding)chosen;
     }
     /* axes (opset 18): which axes scales/sizes speak of; the others keep their size */
     int64_t axes[SV_MAX_RANK];
