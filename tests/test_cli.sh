@@ -79,9 +79,12 @@ expect 1 "svertka: error: cannot write /nonexistent-dir/" -- demo --size 8 --dev
 expect 0 "Conv+Relu" -- info "$models/lenet_digits.onnx"
 expect 0 "multiply-accumulates: 97192 per batch" -- info "$models/lenet_digits.onnx"
 expect 0 "planned peak activation memory" -- info "$models/segnet.onnx" --batch 2
-expect 0 "Pad+Conv+Relu              [1, 8, 13, 13]                36504  s1,1 d1,1 p2,1/1,2 g1 reflect" -- \
+expect 0 "Pad+Conv+Relu              [1, 8, 13, 13]                36504  reference        s1,1 d1,1 p2,1/1,2 g1 reflect" -- \
   info "$models/padnet.onnx"
 expect 2 "svertka: error: info: a model file is required" -- info
+expect 0 "direct " -- info "$models/segnet.onnx" --device cl --algorithm direct
+expect 2 "--algorithm expects one of auto, direct" -- info "$models/segnet.onnx" --algorithm fastest
+expect 0 "ALG: the convolution algorithm" -- --help
 expect 0 "batch 540" -- run "$models/lenet_digits.onnx" --input "$models/lenet_digits_test_x.npy" \
   --output "$tmp/logits.npy"
 expect_file "$tmp/logits.npy" "run --output"

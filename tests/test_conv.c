@@ -127,7 +127,7 @@ static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, tes
     char what[512];
     describe(c, what, sizeof what);
     /* every algorithm the device has, whatever the automatic choice would be */
-    for (int algorithm = SV_CONV_DIRECT; algorithm <= SV_CONV_CPU_BLOCKED; algorithm++) {
+    for (int algorithm = SV_CONV_DIRECT; algorithm < SV_CONV_ALGORITHM_END; algorithm++) {
         sv_conv_params on_device = c->p;
         on_device.algorithm = (sv_conv_algorithm)algorithm;
         float *y = run_case(dev, c, &on_device, x, w, c->has_bias ? b : NULL);

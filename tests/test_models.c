@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifndef SVERTKA_SOURCE_DIR
 #error "SVERTKA_SOURCE_DIR must name the source tree"
@@ -27,10 +28,21 @@ static sv_io_array load_npy(const char *name) {
 }
 
 /* Runs model on one input at the input's batch size; returns the output (caller frees). */
-static float *run_model(sv_context *ctx, const char *model, const sv_io_array *x,
-                        sv_value_info *out_info) {
+static float *run_model(sv_context *ctx, const char *model, const sv_model_options *options,
+                        const sv_io_array *x, sv_value_info *out_info) {
     sv_model *m = NULL;
-    TEST_ASSERT_STATUS(sv_model_load(ctx, model, NULL, &m), SV_OK, ctx);
+    TEST_ASSERT_STATUS(sv_model_load(ctx, model, options, &m), SV_OK, ctx);
+    /* every convolution runs the preferred algorithm unless it cannot compute that layer */
+    const sv_conv_algorithm preferred = options ? options->conv_algorithm : SV_CONV_AUTO;
+    for (int k = 0; preferred != SV_CONV_AUTO && k < sv_model_layer_count(m); k++) {
+        sv_layer_info layer;
+        ck_assert_int_eq(sv_model_layer(m, k, &layer), SV_OK);
+        if (strncmp(layer.op, "Conv", 4) == 0 && strncmp(layer.op, "ConvTranspose", 13) != 0)
+            ck_assert_msg(strcmp(layer.algorithm, sv_conv_algorithm_name(preferred)) == 0 ||
+                              sv_context_device(ctx)->kind == SV_DEVICE_REF,
+                          "layer %d runs %s, %s preferred", k, layer.algorithm,
+                          sv_conv_algorithm_name(preferred));
+    }
     TEST_ASSERT_STATUS(sv_model_set_batch(m, x->dims[0]), SV_OK, ctx);
     sv_value_info in;
     ck_assert_int_eq(sv_model_input(m, 0, &in), SV_OK);
@@ -64,7 +76,7 @@ START_TEST(test_lenet_reproduces_accuracy) {
     sv_io_array labels = load_npy(MODELS "lenet_digits_test_labels.npy");
     sv_io_array logits = load_npy(MODELS "lenet_digits_test_logits.npy");
     sv_value_info out;
-    float *y = run_model(ctx, MODELS "lenet_digits.onnx", &x, &out);
+    float *y = run_model(ctx, MODELS "lenet_digits.onnx", NULL, &x, &out);
     ck_assert_int_eq(out.dims[0], 540);
     ck_assert_int_eq(out.dims[1], 10);
     assert_matches(y, &logits, "LeNet-5 logits");
@@ -91,7 +103,7 @@ START_TEST(test_lenet_reproduces_accuracy) {
 }
 END_TEST
 
-static void check_model(const char *spec, const char *name) {
+static void check_model(const char *spec, const char *name, const sv_model_options *options) {
     char model[512], input[512], output[512];
     snprintf(model, sizeof model, MODELS "%s.onnx", name);
     snprintf(input, sizeof input, MODELS "%s_input.npy", name);
@@ -99,7 +111,7 @@ static void check_model(const char *spec, const char *name) {
     sv_context *ctx = test_context(spec);
     sv_io_array x = load_npy(input), expected = load_npy(output);
     sv_value_info out;
-    float *y = run_model(ctx, model, &x, &out);
+    float *y = run_model(ctx, model, options, &x, &out);
     ck_assert_int_eq(out.rank, expected.rank);
     for (int i = 0; i < out.rank; i++)
         ck_assert_int_eq(out.dims[i], expected.dims[i]);
@@ -110,19 +122,40 @@ static void check_model(const char *spec, const char *name) {
 }
 
 START_TEST(test_segnet_matches_pytorch) {
-    check_model(test_spec(_i), "segnet");
+    check_model(test_spec(_i), "segnet", NULL);
 }
 END_TEST
 
 /* torch.onnx.export's shape subgraphs (reflect and replicate padding, view(size(0), -1)) fold
  * away at planning; the pads become the convolutions' index math. */
 START_TEST(test_padnet_matches_pytorch) {
-    check_model(test_spec(_i), "padnet");
+    check_model(test_spec(_i), "padnet", NULL);
 }
 END_TEST
 
 START_TEST(test_seq1d_matches_pytorch) {
-    check_model(test_spec(_i), "seq1d");
+    check_model(test_spec(_i), "seq1d", NULL);
+}
+END_TEST
+
+/* Each model with every convolution algorithm preferred, on the default OpenCL device. */
+START_TEST(test_models_with_every_algorithm) {
+    const sv_model_options options = {0, (sv_conv_algorithm)(SV_CONV_DIRECT + _i)};
+    check_model(NULL, "segnet", &options);
+    check_model(NULL, "padnet", &options);
+    check_model(NULL, "seq1d", &options);
+}
+END_TEST
+
+START_TEST(test_unknown_algorithm_option_is_refused) {
+    sv_context *ctx = test_context(NULL);
+    const sv_model_options options = {0, SV_CONV_ALGORITHM_END};
+    sv_model *m = NULL;
+    TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", &options, &m), SV_INVALID_ARGUMENT,
+                       ctx);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "unknown convolution algorithm"));
+    sv_context_release(ctx);
 }
 END_TEST
 
@@ -133,6 +166,9 @@ static Suite *models_suite(void) {
     tcase_add_loop_test(tc, test_segnet_matches_pytorch, 0, TEST_SPEC_COUNT);
     tcase_add_loop_test(tc, test_seq1d_matches_pytorch, 0, TEST_SPEC_COUNT);
     tcase_add_loop_test(tc, test_padnet_matches_pytorch, 0, TEST_SPEC_COUNT);
+    tcase_add_loop_test(tc, test_models_with_every_algorithm, 0,
+                        SV_CONV_ALGORITHM_END - SV_CONV_DIRECT);
+    tcase_add_test(tc, test_unknown_algorithm_option_is_refused);
     return s;
 }
 

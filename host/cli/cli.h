@@ -17,11 +17,15 @@ const char *cli_option_value(int argc, char **argv, int *i);
 /* Parses a positive integer option value; returns 0 and prints a usage error on failure. */
 int cli_parse_positive(const char *option, const char *text, long *out);
 
+/* Parses a convolution algorithm's name (--algorithm); returns 0 and prints a usage error
+ * naming the choices on failure. */
+int cli_parse_algorithm(const char *text, sv_conv_algorithm *out);
+
 /* Creates a context on `spec`, loads the model (keeping every layer's output when `keep` is
- * set) and plans it for `batch` (0: the model's own). Prints the error and returns CLI_FAILURE
- * on failure; on success the caller releases both. */
-int cli_open_model(const char *spec, const char *path, int keep, long batch, sv_context **ctx,
-                   sv_model **model);
+ * set, convolutions preferring `algorithm`) and plans it for `batch` (0: the model's own).
+ * Prints the error and returns CLI_FAILURE on failure; on success the caller releases both. */
+int cli_open_model(const char *spec, const char *path, int keep, sv_conv_algorithm algorithm,
+                   long batch, sv_context **ctx, sv_model **model);
 /* Element count of a shape. */
 int64_t cli_count(int rank, const int64_t *dims);
 /* "[1, 3, 224, 224]" into buf. */

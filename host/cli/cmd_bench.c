@@ -25,6 +25,7 @@ typedef struct bench_options {
     long iterations, warmup;
     double seconds;
     int per_layer;
+    sv_conv_algorithm algorithm;
 } bench_options;
 
 static double now_ms(void) {
@@ -80,6 +81,9 @@ static int parse_options(int argc, char **argv, bench_options *o) {
             o->device = value;
         } else if (strcmp(a, "--json") == 0) {
             o->json = value;
+        } else if (strcmp(a, "--algorithm") == 0) {
+            if (!cli_parse_algorithm(value, &o->algorithm))
+                return CLI_USAGE;
         } else if (strcmp(a, "--batch") == 0) {
             if (!parse_batches(value, o))
                 return CLI_USAGE;
@@ -311,7 +315,7 @@ int cmd_bench(int argc, char **argv) {
     const double t0 = now_ms();
     sv_context *ctx;
     sv_model *m;
-    if (cli_open_model(o.device, o.model, 0, 0, &ctx, &m) != CLI_OK)
+    if (cli_open_model(o.device, o.model, 0, o.algorithm, 0, &ctx, &m) != CLI_OK)
         return CLI_FAILURE;
     const double load_ms = now_ms() - t0;
     const sv_device_info *d = sv_context_device(ctx);

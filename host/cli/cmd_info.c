@@ -19,10 +19,15 @@ static void print_values(sv_model *m, int inputs) {
 int cmd_info(int argc, char **argv) {
     const char *path = NULL, *device = "ref";
     long batch = 0;
+    sv_conv_algorithm algorithm = SV_CONV_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *value;
         if (strcmp(argv[i], "--device") == 0) {
             if (!(device = cli_option_value(argc, argv, &i)))
+                return CLI_USAGE;
+        } else if (strcmp(argv[i], "--algorithm") == 0) {
+            if (!(value = cli_option_value(argc, argv, &i)) ||
+                !cli_parse_algorithm(value, &algorithm))
                 return CLI_USAGE;
         } else if (strcmp(argv[i], "--batch") == 0) {
             if (!(value = cli_option_value(argc, argv, &i)) ||
@@ -38,21 +43,22 @@ int cmd_info(int argc, char **argv) {
         return cli_error(CLI_USAGE, "info: a model file is required (svertka info MODEL.onnx)");
     sv_context *ctx;
     sv_model *m;
-    if (cli_open_model(device, path, 0, batch, &ctx, &m) != CLI_OK)
+    if (cli_open_model(device, path, 0, algorithm, batch, &ctx, &m) != CLI_OK)
         return CLI_FAILURE;
     printf("model: %s (batch %lld)\n", path, (long long)sv_model_batch(m));
     print_values(m, 1);
     print_values(m, 0);
-    printf("\n%4s  %-28s %-26s %-20s %14s  %s\n", "#", "layer", "op", "output", "MACs",
-           "parameters");
+    printf("\n%4s  %-28s %-26s %-20s %14s  %-16s %s\n", "#", "layer", "op", "output", "MACs",
+           "algorithm", "parameters");
     int64_t total = 0;
     const int layers = sv_model_layer_count(m);
     for (int k = 0; k < layers; k++) {
         sv_layer_info l;
         sv_model_layer(m, k, &l);
         char shape[128];
-        printf("%4d  %-28.28s %-26.26s %-20s %14lld  %s\n", k, l.name, l.op,
-               cli_shape(shape, sizeof shape, l.rank, l.dims), (long long)l.macs, l.params);
+        printf("%4d  %-28.28s %-26.26s %-20s %14lld  %-16s %s\n", k, l.name, l.op,
+               cli_shape(shape, sizeof shape, l.rank, l.dims), (long long)l.macs, l.algorithm,
+               l.params);
         total += l.macs;
     }
     printf("\nlayers: %d\n", layers);

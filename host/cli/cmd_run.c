@@ -18,6 +18,7 @@ typedef struct run_options {
     int ninputs;
     long batch, top, repeat;
     float mean[3], std[3];
+    sv_conv_algorithm algorithm;
 } run_options;
 
 static int parse_triple(const char *option, const char *text, float *out) {
@@ -37,7 +38,8 @@ static int parse_triple(const char *option, const char *text, float *out) {
 static int parse_options(int argc, char **argv, run_options *o) {
     memset(o, 0, sizeof *o);
     o->repeat = 1;
-    o->mean[0] = SV_IMAGENET_MEAN_R, o->mean[1] = SV_IMAGENET_MEAN_G, o->mean[2] = SV_IMAGENET_MEAN_B;
+    o->mean[0] = SV_IMAGENET_MEAN_R, o->mean[1] = SV_IMAGENET_MEAN_G,
+    o->mean[2] = SV_IMAGENET_MEAN_B;
     o->std[0] = SV_IMAGENET_STD_R, o->std[1] = SV_IMAGENET_STD_G, o->std[2] = SV_IMAGENET_STD_B;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *value = NULL;
@@ -51,6 +53,9 @@ static int parse_options(int argc, char **argv, run_options *o) {
             o->output = value;
         } else if (strcmp(a, "--device") == 0) {
             o->device = value;
+        } else if (strcmp(a, "--algorithm") == 0) {
+            if (!cli_parse_algorithm(value, &o->algorithm))
+                return CLI_USAGE;
         } else if (strcmp(a, "--labels") == 0) {
             o->labels = value;
         } else if (strcmp(a, "--batch") == 0 || strcmp(a, "--top") == 0 ||
@@ -98,9 +103,10 @@ static int read_input(const run_options *o, int k, const sv_value_info *v, sv_io
     if (v->rank != 4 || (v->dims[1] != 3 && v->dims[1] != 1))
         return cli_error(CLI_FAILURE,
                          "input '%s' is not an image input (N, 1 or 3, H, W); give it a .npy "
-                         "file instead of %s", v->name, path);
-    sv_image_options opt = sv_image_options_default((int)v->dims[2], (int)v->dims[3],
-                                                    (int)v->dims[1]);
+                         "file instead of %s",
+                         v->name, path);
+    sv_image_options opt =
+        sv_image_options_default((int)v->dims[2], (int)v->dims[3], (int)v->dims[1]);
     memcpy(opt.mean, o->mean, sizeof opt.mean);
     memcpy(opt.std, o->std, sizeof opt.std);
     if (sv_image_read_file(path, &opt, out, &msg) != SV_OK)
@@ -189,7 +195,7 @@ int cmd_run(int argc, char **argv) {
         return rc;
     sv_context *ctx;
     sv_model *m;
-    if (cli_open_model(o.device, o.model, 0, 0, &ctx, &m) != CLI_OK)
+    if (cli_open_model(o.device, o.model, 0, o.algorithm, 0, &ctx, &m) != CLI_OK)
         return CLI_FAILURE;
     const int nin = sv_model_input_count(m), nout = sv_model_output_count(m);
     sv_io_array arrays[MAX_INPUTS];

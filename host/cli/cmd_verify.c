@@ -50,10 +50,15 @@ static layer_error compare(const float *y, const float *r, int64_t n) {
 int cmd_verify(int argc, char **argv) {
     const char *path = NULL, *device = NULL;
     long batch = 0, seed = -1;
+    sv_conv_algorithm algorithm = SV_CONV_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *value;
         if (strcmp(argv[i], "--device") == 0) {
             if (!(device = cli_option_value(argc, argv, &i)))
+                return CLI_USAGE;
+        } else if (strcmp(argv[i], "--algorithm") == 0) {
+            if (!(value = cli_option_value(argc, argv, &i)) ||
+                !cli_parse_algorithm(value, &algorithm))
                 return CLI_USAGE;
         } else if (strcmp(argv[i], "--batch") == 0 || strcmp(argv[i], "--seed") == 0) {
             const char *option = argv[i];
@@ -72,9 +77,9 @@ int cmd_verify(int argc, char **argv) {
         seed = (long)(time(NULL) % 1000000);
     sv_context *dctx = NULL, *rctx = NULL;
     sv_model *dev = NULL, *ref = NULL;
-    if (cli_open_model(device, path, 1, batch, &dctx, &dev) != CLI_OK)
+    if (cli_open_model(device, path, 1, algorithm, batch, &dctx, &dev) != CLI_OK)
         return CLI_FAILURE;
-    if (cli_open_model("ref", path, 1, sv_model_batch(dev), &rctx, &ref) != CLI_OK) {
+    if (cli_open_model("ref", path, 1, SV_CONV_AUTO, sv_model_batch(dev), &rctx, &ref) != CLI_OK) {
         sv_model_release(dev);
         sv_context_release(dctx);
         return CLI_FAILURE;

@@ -37,6 +37,20 @@ int cli_parse_positive(const char *option, const char *text, long *out) {
     return 1;
 }
 
+int cli_parse_algorithm(const char *text, sv_conv_algorithm *out) {
+    for (int a = SV_CONV_AUTO; a < SV_CONV_ALGORITHM_END; a++)
+        if (strcmp(text, sv_conv_algorithm_name((sv_conv_algorithm)a)) == 0) {
+            *out = (sv_conv_algorithm)a;
+            return 1;
+        }
+    char names[256] = "";
+    for (int a = SV_CONV_AUTO; a < SV_CONV_ALGORITHM_END; a++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", a ? ", " : "",
+                 sv_conv_algorithm_name((sv_conv_algorithm)a));
+    cli_error(CLI_USAGE, "--algorithm expects one of %s, got '%s'", names, text);
+    return 0;
+}
+
 static void usage(FILE *out) {
     fprintf(
         out,
@@ -47,10 +61,24 @@ static void usage(FILE *out) {
         "  demo [--device DEV] [--size N] [--output-dir DIR]\n"
         "                                convolve a generated image with the classic image\n"
         "                                kernels, verify against the reference path, time both\n"
+        "  info MODEL.onnx [--device DEV] [--batch N] [--algorithm ALG]\n"
+        "                                inputs, outputs and the layer table after fusion\n"
+        "  run MODEL.onnx --input FILE... [--output OUT.npy] [--device DEV] [--batch N]\n"
+        "      [--algorithm ALG] [--top K [--labels FILE]] [--mean R,G,B] [--std R,G,B]\n"
+        "      [--repeat N]              run a model on .npy or image inputs\n"
+        "  verify MODEL.onnx [--device DEV] [--batch N] [--seed S] [--algorithm ALG]\n"
+        "                                compare every layer with the reference path\n"
+        "  bench MODEL.onnx [--device DEV] [--batch N[,N...]] [--iterations N] [--warmup N]\n"
+        "      [--seconds S] [--algorithm ALG] [--per-layer] [--json FILE]\n"
+        "                                cold start, latency, throughput, per-layer times\n"
         "  version                       print the library version\n"
         "\n"
         "DEV: ref | cl | gpu | cpu | cl:PLATFORM:DEVICE | part of a device name\n"
         "     (default: $SVERTKA_DEVICE, else the first GPU, else the first OpenCL device)\n");
+    fprintf(out, "ALG: the convolution algorithm of every layer it can compute:");
+    for (int a = SV_CONV_AUTO; a < SV_CONV_ALGORITHM_END; a++)
+        fprintf(out, " %s%s", sv_conv_algorithm_name((sv_conv_algorithm)a), a ? "" : " (default)");
+    fprintf(out, "\n");
 }
 
 int main(int argc, char **argv) {

@@ -3,14 +3,14 @@
 
 #include <stdio.h>
 
-int cli_open_model(const char *spec, const char *path, int keep, long batch, sv_context **ctx,
-                   sv_model **model) {
+int cli_open_model(const char *spec, const char *path, int keep, sv_conv_algorithm algorithm,
+                   long batch, sv_context **ctx, sv_model **model) {
     *ctx = NULL;
     *model = NULL;
     sv_message msg;
     if (sv_context_create(spec, ctx, &msg) != SV_OK)
         return cli_error(CLI_FAILURE, "%s", msg.text);
-    sv_model_options options = {keep};
+    sv_model_options options = {keep, algorithm};
     if (sv_model_load(*ctx, path, &options, model) != SV_OK ||
         (batch > 0 && sv_model_set_batch(*model, batch) != SV_OK)) {
         cli_error(CLI_FAILURE, "%s", sv_last_error(*ctx));

@@ -3,9 +3,12 @@
 #include "graph/executor.h"
 
 sv_status step_run(sv_context *ctx, const step *s, sv_tensor *const *in, sv_tensor *out,
-                   sv_tensor *indices) {
+                   sv_tensor *indices, const step_resources *res) {
     switch (s->kind) {
     case STEP_CONV:
+        if (res && res->conv && res->conv->choice.algorithm != SV_CONV_AUTO)
+            return sv_conv_run_prepared(ctx, &s->p.conv, res->conv, in[0], in[1],
+                                        s->ninputs > 2 ? in[2] : NULL, out, res->workspace);
         return sv_conv(ctx, &s->p.conv, in[0], in[1], s->ninputs > 2 ? in[2] : NULL, out);
     case STEP_CONV_TRANSPOSE:
         return sv_conv_transpose(ctx, &s->p.conv_transpose, in[0], in[1],

@@ -210,7 +210,7 @@ sv_status im_fold_if_constant(importer *im, step *s) {
     if (st == SV_OK)
         st = sv_tensor_create(im->host, ov->rank, ov->dims, &out);
     if (st == SV_OK)
-        st = step_run(im->host, s, in, out, NULL);
+        st = step_run(im->host, s, in, out, NULL, NULL);
     if (st == SV_OK)
         st = sv_tensor_download(out, result->f, result->count);
     if (st != SV_OK)

@@ -2,7 +2,7 @@
  * re-plan for another batch size, run, and describe the layers. */
 #include "graph/executor.h"
 #include "graph/graph.h"
-#include "ops/op_common.h"
+#include "ops/conv_algorithm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +16,11 @@ struct sv_model {
     plan pl;
     int planned;
     int keep_intermediates;
-    int ran;             /* a run completed since the last plan */
-    sv_tensor **weights; /* per graph value: an initializer's device copy, made once */
+    sv_conv_algorithm conv_algorithm; /* the options' preference */
+    int ran;                          /* a run completed since the last plan */
+    sv_conv_prepared *convs;          /* per plan step: the convolution's algorithm and weights */
+    sv_tensor *workspace;             /* scratch the convolutions share; NULL when none needs any */
+    sv_tensor **weights;              /* per graph value: an initializer's device copy, made once */
 };
 
 /* The device tensor of a constant a step reads: initializers come from (or go into) the
@@ -71,12 +74,60 @@ static sv_status allocate(sv_model *m) {
     return st;
 }
 
+/* Chooses every convolution's algorithm (the options' preference where it applies), prepares
+ * its weights and sizes the scratch memory they share. */
+static sv_status prepare_convs(sv_model *m) {
+    plan *pl = &m->pl;
+    if (sv_context_is_ref(m->ctx))
+        return SV_OK;
+    m->convs = calloc((size_t)pl->nsteps + 1, sizeof *m->convs);
+    if (!m->convs)
+        return sv_fail(m->ctx, SV_OUT_OF_MEMORY, "model: out of host memory");
+    size_t workspace = 0;
+    sv_status st = SV_OK;
+    for (int k = 0; k < pl->nsteps && st == SV_OK; k++) {
+        const step *s = &pl->steps[k];
+        if (s->kind != STEP_CONV)
+            continue;
+        const sv_tensor *x = pl->values[s->inputs[0]].tensor, *w = pl->values[s->inputs[1]].tensor;
+        sv_conv_params p = s->p.conv;
+        const sv_conv_geometry g =
+            sv_conv_geometry_of(p.spatial_dims, p.stride, p.dilation, p.pad_begin, p.groups, x, w,
+                                pl->values[s->output].tensor);
+        const sv_conv_impl *preferred = sv_conv_impl_of(m->conv_algorithm);
+        p.algorithm = preferred && !(preferred->unsupported && preferred->unsupported(&p, &g))
+                          ? m->conv_algorithm
+                          : SV_CONV_AUTO;
+        st = sv_conv_prepare(m->ctx, &p, &g, w, &m->convs[k]);
+        if (st != SV_OK)
+            sv_fail_prefix(m->ctx, st, "layer %d '%s' (%s): ", k, s->name, s->op);
+        else if (m->convs[k].workspace_count > workspace)
+            workspace = m->convs[k].workspace_count;
+    }
+    if (st == SV_OK && workspace) {
+        const int64_t count = (int64_t)workspace;
+        st = sv_tensor_create(m->ctx, 1, &count, &m->workspace);
+    }
+    return st;
+}
+
+/* Releases the plan and everything made for it. */
+static void unplan(sv_model *m) {
+    for (int k = 0; m->convs && k < m->pl.nsteps; k++)
+        sv_conv_prepared_release(&m->convs[k]);
+    free(m->convs);
+    m->convs = NULL;
+    sv_tensor_release(m->workspace);
+    m->workspace = NULL;
+    plan_free(&m->pl);
+    m->planned = 0;
+}
+
 static sv_status plan_for(sv_model *m, int64_t batch) {
     if (m->planned && m->pl.batch == batch)
         return SV_OK;
     if (m->planned)
-        plan_free(&m->pl);
-    m->planned = 0;
+        unplan(m);
     m->ran = 0;
     sv_message msg;
     sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &m->pl, &msg);
@@ -84,10 +135,10 @@ static sv_status plan_for(sv_model *m, int64_t batch) {
         return sv_fail_from_message(m->ctx, st, &msg);
     m->planned = 1;
     st = allocate(m);
-    if (st != SV_OK) {
-        plan_free(&m->pl);
-        m->planned = 0;
-    }
+    if (st == SV_OK)
+        st = prepare_convs(m);
+    if (st != SV_OK)
+        unplan(m);
     return st;
 }
 
@@ -98,6 +149,12 @@ static sv_status load(sv_context *ctx, const void *data, size_t size, const char
         return sv_fail(ctx, SV_OUT_OF_MEMORY, "model: out of host memory");
     m->ctx = ctx;
     m->keep_intermediates = options ? options->keep_intermediates : 0;
+    m->conv_algorithm = options ? options->conv_algorithm : SV_CONV_AUTO;
+    if (m->conv_algorithm < SV_CONV_AUTO || m->conv_algorithm >= SV_CONV_ALGORITHM_END) {
+        free(m);
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "model options: unknown convolution algorithm %d",
+                       (int)options->conv_algorithm);
+    }
     sv_message msg;
     sv_status st = sv_context_create("ref", &m->host, &msg);
     if (st == SV_OK)
@@ -185,7 +242,7 @@ void sv_model_release(sv_model *m) {
     if (!m)
         return;
     if (m->planned)
-        plan_free(&m->pl);
+        unplan(m);
     for (int i = 0; m->weights && i < m->g.nvalues; i++)
         sv_tensor_release(m->weights[i]);
     free(m->weights);
@@ -338,8 +395,10 @@ static sv_status run(sv_model *m, const float *const *inputs, float *const *outp
         }
         for (int j = 0; j < s->ninputs; j++)
             in[j] = s->inputs[j] >= 0 ? pl->values[s->inputs[j]].tensor : NULL;
+        const step_resources res = {m->convs ? &m->convs[k] : NULL,
+                                    m->workspace ? m->workspace->buffer : NULL};
         st = step_run(ctx, s, in, pl->values[s->output].tensor,
-                      s->indices >= 0 ? pl->values[s->indices].tensor : NULL);
+                      s->indices >= 0 ? pl->values[s->indices].tensor : NULL, &res);
         if (in != ins)
             free(in);
         if (st != SV_OK)
@@ -429,12 +488,7 @@ static const char *algorithm_of(const sv_model *m, const step *s) {
     if (sv_context_is_ref(m->ctx))
         return s->kind == STEP_VIEW ? "view" : "reference";
     switch (s->kind) {
-    case STEP_CONV:
-        return sv_conv_resolve_algorithm(m->ctx, &s->p.conv,
-                                         m->pl.values[s->output].dims[1] / s->p.conv.groups) ==
-                       SV_CONV_CPU_BLOCKED
-                   ? "CPU register blocks"
-                   : "direct";
+    case STEP_CONV: return sv_conv_algorithm_name(m->convs[s - m->pl.steps].choice.algorithm);
     case STEP_CONV_TRANSPOSE: return "direct (gather)";
     case STEP_GEMM:
     case STEP_MATMUL: return "CLBlast SGEMM";

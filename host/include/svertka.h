@@ -209,12 +209,19 @@ typedef enum sv_pad_mode {
     SV_PAD_CIRCULAR   /* b c | a b c | a b   (pad <= input size) */
 } sv_pad_mode;
 
-/* How an OpenCL device computes a convolution; the reference path ignores it. */
+/* How an OpenCL device computes a convolution; the reference path ignores it. An algorithm asked
+ * for by name that cannot compute a convolution's shape (Winograd needs 3x3 kernels, stride 1,
+ * dilation 1) fails with SV_UNSUPPORTED; SV_CONV_AUTO always finds one. */
 typedef enum sv_conv_algorithm {
-    SV_CONV_AUTO = 0,     /* chosen by device and shape */
-    SV_CONV_DIRECT,       /* one output pixel per work-item, 4 output channels */
-    SV_CONV_CPU_BLOCKED   /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
+    SV_CONV_AUTO = 0,      /* the tuning database's choice for the device, else by shape */
+    SV_CONV_DIRECT,        /* one output pixel per work-item, 4 output channels */
+    SV_CONV_CPU_BLOCKED,   /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
+    SV_CONV_ALGORITHM_END  /* one past the last algorithm, for iterating over them */
 } sv_conv_algorithm;
+
+/* The algorithm's name as the CLI, layer tables and the tuning database write it ("direct",
+ * "cpu-blocked", ...; "auto"), or NULL for a value outside the enum. */
+SV_API const char *sv_conv_algorithm_name(sv_conv_algorithm algorithm);
 
 typedef struct sv_conv_params {
     int spatial_dims; /* 1 or 2 */
@@ -476,6 +483,8 @@ typedef struct sv_model sv_model;
 typedef struct sv_model_options {
     int keep_intermediates; /* 1: every layer's output keeps its own buffer (for verification);
                                0: activations share buffers by liveness */
+    sv_conv_algorithm conv_algorithm; /* every convolution that algorithm can compute uses it;
+                                         the others (and SV_CONV_AUTO) choose automatically */
 } sv_model_options;
 
 /* A graph input or output: name, shape at the planned batch size. */

@@ -1,8 +1,8 @@
 /* Convolution, 1-D and 2-D: parameter validation and output shape (pure), then dispatch to the
- * reference path or the OpenCL kernel in kernels_cl/conv.cl. A 1-D convolution runs as a 2-D one
- * with a height of 1. */
+ * reference path or one of the OpenCL algorithms (conv_algorithm.h): chosen, weights prepared,
+ * run. A 1-D convolution runs as a 2-D one with a height of 1. */
 #include "core/internal.h"
-#include "ops/op_common.h"
+#include "ops/conv_algorithm.h"
 #include "ref/ref.h"
 
 #include <limits.h>
@@ -35,7 +35,7 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     st = sv_validate_activation(&p->activation, "conv", err);
     if (st != SV_OK)
         return st;
-    if (p->algorithm < SV_CONV_AUTO || p->algorithm > SV_CONV_CPU_BLOCKED)
+    if (p->algorithm < SV_CONV_AUTO || p->algorithm >= SV_CONV_ALGORITHM_END)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "conv: unknown algorithm %d",
                                (int)p->algorithm);
     if (p->pad_mode < SV_PAD_ZERO || p->pad_mode > SV_PAD_CIRCULAR)
@@ -88,52 +88,105 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     return SV_OK;
 }
 
-/* Pixels per work-item of the CPU kernel: 8 float8 accumulators fill 64 registers' worth of
- * lanes without spilling on AVX2/AVX-512 hosts. */
-#define CPU_PIXELS 8
+static const sv_conv_impl *const implementations[] = {&sv_conv_direct_impl,
+                                                      &sv_conv_cpu_blocked_impl};
 
-/* The CPU kernel wants the weights as contiguous float8 per tap: arranges them into a scratch
- * buffer (released once the queue is done with it). */
-static sv_status arrange_weights(sv_context *ctx, const char *options, const sv_conv_geometry *g,
-                                 const sv_tensor *w, cl_mem *out) {
-    const int in_per_group = g->c / g->groups, taps = g->kh * g->kw;
-    const int blocks = (g->k / g->groups + 7) / 8;
-    const size_t count = (size_t)g->groups * blocks * in_per_group * taps * 8;
-    cl_int rc;
-    cl_mem blocked = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, count * sizeof(float), NULL, &rc);
-    if (rc != CL_SUCCESS)
-        return sv_fail_cl(ctx, rc, "clCreateBuffer(conv weight blocks)");
-    cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "conv", options, "conv_weights_to_blocks", &kernel);
-    if (st == SV_OK) {
-        sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-        sv_arg_mem(&args, w->buffer);
-        sv_arg_mem(&args, blocked);
-        sv_arg_int(&args, g->k);
-        sv_arg_int(&args, in_per_group);
-        sv_arg_int(&args, taps);
-        sv_arg_int(&args, g->groups);
-        const size_t local = 64, global = sv_round_up(count, local);
-        st = args.rc != CL_SUCCESS
-                 ? sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv_weights_to_blocks)")
-                 : sv_enqueue(ctx, kernel, 1, &global, &local, "conv_weights_to_blocks");
+const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm) {
+    for (size_t i = 0; i < sizeof implementations / sizeof implementations[0]; i++)
+        if (implementations[i]->algorithm == algorithm)
+            return implementations[i];
+    return NULL;
+}
+
+const char *sv_conv_algorithm_name(sv_conv_algorithm algorithm) {
+    if (algorithm == SV_CONV_AUTO)
+        return "auto";
+    const sv_conv_impl *impl = sv_conv_impl_of(algorithm);
+    return impl ? impl->name : NULL;
+}
+
+void sv_conv_build_options(char *buf, size_t size, const sv_conv_params *p, const char *extra) {
+    snprintf(buf, size, "-DSV_ACT=%d -DSV_PAD_MODE=%d %s", (int)p->activation.kind,
+             (int)p->pad_mode, extra);
+}
+
+static const char *unsupported_by(const sv_conv_impl *impl, const sv_conv_params *p,
+                                  const sv_conv_geometry *g) {
+    return impl->unsupported ? impl->unsupported(p, g) : NULL;
+}
+
+/* The choice without tuning: the CPU-shaped kernel on CPU devices (unless a group has too few
+ * output channels to fill its 8 lanes), else direct. */
+static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_geometry *g) {
+    const int cpu = ctx->device.kind == SV_DEVICE_CPU && g->k / g->groups >= 8;
+    return (sv_conv_choice){cpu ? SV_CONV_CPU_BLOCKED : SV_CONV_DIRECT, 0};
+}
+
+sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                         sv_conv_choice *out) {
+    if (p->algorithm == SV_CONV_AUTO) {
+        *out = heuristic_choice(ctx, g);
+        return SV_OK;
     }
-    if (st != SV_OK) {
-        clReleaseMemObject(blocked);
-        return st;
-    }
-    *out = blocked;
+    const sv_conv_impl *impl = sv_conv_impl_of(p->algorithm);
+    const char *why = unsupported_by(impl, p, g);
+    if (why)
+        return sv_fail(ctx, SV_UNSUPPORTED, "conv: algorithm %s %s", impl->name, why);
+    *out = (sv_conv_choice){p->algorithm, 0};
     return SV_OK;
 }
 
-sv_conv_algorithm sv_conv_resolve_algorithm(const sv_context *ctx, const sv_conv_params *p,
-                                            int64_t out_per_group) {
-    if (p->algorithm != SV_CONV_AUTO)
-        return p->algorithm;
-    return ctx->device.kind == SV_DEVICE_CPU && out_per_group >= 8 ? SV_CONV_CPU_BLOCKED
-                                                                   : SV_CONV_DIRECT;
+static sv_status create_buffer(sv_context *ctx, size_t count, const char *what, cl_mem *out) {
+    cl_int rc;
+    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, count * sizeof(float), NULL, &rc);
+    return rc == CL_SUCCESS ? SV_OK : sv_fail_cl(ctx, rc, what);
 }
 
+sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                          const sv_tensor *w, sv_conv_prepared *out) {
+    memset(out, 0, sizeof *out);
+    sv_conv_choice choice;
+    sv_status st = sv_conv_choose(ctx, p, g, &choice);
+    if (st != SV_OK)
+        return st;
+    const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
+    const size_t count =
+        impl->prepared_weight_count ? impl->prepared_weight_count(g, choice.variant) : 0;
+    cl_mem weights = NULL;
+    if (count) {
+        st = create_buffer(ctx, count, "clCreateBuffer(conv prepared weights)", &weights);
+        if (st == SV_OK)
+            st = impl->prepare_weights(ctx, p, g, choice.variant, w->buffer, weights);
+        if (st != SV_OK) {
+            if (weights)
+                clReleaseMemObject(weights);
+            return st;
+        }
+    }
+    out->choice = choice;
+    out->weights = weights;
+    out->workspace_count = impl->workspace_count ? impl->workspace_count(g, choice.variant) : 0;
+    return SV_OK;
+}
+
+sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
+                               const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
+                               const sv_tensor *b, sv_tensor *y, cl_mem workspace) {
+    const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
+                                                   p->pad_begin, p->groups, x, w, y);
+    const sv_conv_impl *impl = sv_conv_impl_of(prep->choice.algorithm);
+    return impl->run(ctx, p, &g, prep->choice.variant, x, prep->weights ? prep->weights : w->buffer,
+                     b, y, workspace);
+}
+
+void sv_conv_prepared_release(sv_conv_prepared *prep) {
+    if (prep->weights)
+        clReleaseMemObject(prep->weights);
+    memset(prep, 0, sizeof *prep);
+}
+
+/* One convolution: prepares, runs and releases what it prepared (OpenCL keeps buffers alive
+ * until the queued kernels that use them are done). */
 static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x,
                          const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
     if (x->count > INT_MAX || w->count > INT_MAX || y->count > INT_MAX)
@@ -142,32 +195,18 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
                        INT_MAX);
     const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
                                                    p->pad_begin, p->groups, x, w, y);
-    const sv_conv_algorithm algorithm = sv_conv_resolve_algorithm(ctx, p, g.k / g.groups);
-    const int cpu = algorithm == SV_CONV_CPU_BLOCKED;
-    const int block = cpu ? 8 : sv_conv_channel_block(&g);
-    const char *name = cpu ? "conv2d_cpu" : "conv2d_direct";
-    char options[256];
-    snprintf(options, sizeof options, "-DSV_ACT=%d -DSV_PAD_MODE=%d -DOC_BLOCK=%d -DCPU_PIXELS=%d",
-             (int)p->activation.kind, (int)p->pad_mode, block, CPU_PIXELS);
-    cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "conv", options, name, &kernel);
+    sv_conv_prepared prep;
+    sv_status st = sv_conv_prepare(ctx, p, &g, w, &prep);
     if (st != SV_OK)
         return st;
-    cl_mem weights = w->buffer;
-    if (cpu && (st = arrange_weights(ctx, options, &g, w, &weights)) != SV_OK)
-        return st;
-    sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-    sv_conv_args(&args, x, weights, b, y, &g);
-    sv_arg_float(&args, p->activation.alpha);
-    sv_arg_float(&args, p->activation.beta);
-    const size_t columns = cpu ? (size_t)(g.ow + CPU_PIXELS - 1) / CPU_PIXELS : (size_t)g.ow;
-    const size_t local[3] = {cpu ? 1 : (g.ow >= 16 ? 16 : 8), cpu ? 1 : (g.oh >= 4 ? 4 : 1), 1};
-    const size_t global[3] = {sv_round_up(columns, local[0]), sv_round_up((size_t)g.oh, local[1]),
-                              sv_conv_channel_items(&g, block)};
-    st = args.rc != CL_SUCCESS ? sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv)")
-                               : sv_enqueue(ctx, kernel, 3, global, local, name);
-    if (cpu)
-        clReleaseMemObject(weights); /* freed once the queued kernels are done with it */
+    cl_mem workspace = NULL;
+    if (prep.workspace_count)
+        st = create_buffer(ctx, prep.workspace_count, "clCreateBuffer(conv workspace)", &workspace);
+    if (st == SV_OK)
+        st = sv_conv_run_prepared(ctx, p, &prep, x, w, b, y, workspace);
+    if (workspace)
+        clReleaseMemObject(workspace);
+    sv_conv_prepared_release(&prep);
     return st;
 }
 

@@ -19,12 +19,6 @@ sv_status sv_check_tensors(sv_context *ctx, const char *op, int count, const sv_
 sv_status sv_check_output_shape(sv_context *ctx, const char *op, const sv_tensor *y, int rank,
                                 const int64_t *dims);
 
-/* The convolution algorithm an OpenCL device runs for these parameters: the one asked for, or
- * for SV_CONV_AUTO direct on GPUs and the register-blocked kernel on CPUs, unless a group has
- * too few output channels to fill its 8 lanes. */
-sv_conv_algorithm sv_conv_resolve_algorithm(const sv_context *ctx, const sv_conv_params *p,
-                                            int64_t out_per_group);
-
 /* Sets kernel arguments in order; the first failure sticks in rc. */
 typedef struct sv_kernel_args {
     cl_kernel kernel;

@@ -1,0 +1,71 @@
+/* The convolution algorithms of OpenCL devices behind one interface. Each algorithm lives in its
+ * own host/ops/conv_<name>.c with its kernels in kernels_cl/, and describes itself with an
+ * sv_conv_impl: which convolutions it computes, the tile configurations ("variants") the tuner
+ * may try, the weight layout it wants (prepared once per model at load), the scratch memory a
+ * run needs, and the run itself. host/ops/conv.c validates, chooses and dispatches. */
+#ifndef SV_CONV_ALGORITHM_H
+#define SV_CONV_ALGORITHM_H
+
+#include "ops/op_common.h"
+
+typedef struct sv_conv_impl {
+    sv_conv_algorithm algorithm;
+    const char *name; /* = sv_conv_algorithm_name(algorithm) */
+    int variants;     /* tile configurations 0..variants-1; variant 0 is the untuned default */
+    /* NULL when the algorithm computes this convolution, else why it cannot ("needs a 3x3
+     * kernel"); may be NULL itself for an algorithm that computes every convolution. */
+    const char *(*unsupported)(const sv_conv_params *p, const sv_conv_geometry *g);
+    /* Elements of the weights in the algorithm's own layout, 0 when it reads the OIHW weight
+     * tensor as it is; then prepare_weights fills a buffer of that size from the weights. */
+    size_t (*prepared_weight_count)(const sv_conv_geometry *g, int variant);
+    sv_status (*prepare_weights)(sv_context *ctx, const sv_conv_params *p,
+                                 const sv_conv_geometry *g, int variant, cl_mem w, cl_mem out);
+    /* Elements of scratch memory a run needs (NULL: none). */
+    size_t (*workspace_count)(const sv_conv_geometry *g, int variant);
+    /* Enqueues the convolution: weights are the prepared ones (or the weight tensor's buffer),
+     * workspace holds workspace_count elements (or is NULL). */
+    sv_status (*run)(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                     int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
+                     sv_tensor *y, cl_mem workspace);
+} sv_conv_impl;
+
+extern const sv_conv_impl sv_conv_direct_impl;
+extern const sv_conv_impl sv_conv_cpu_blocked_impl;
+
+/* The implementation of an algorithm; NULL for SV_CONV_AUTO and values outside the enum. */
+const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm);
+
+/* An algorithm and one of its tile configurations. */
+typedef struct sv_conv_choice {
+    sv_conv_algorithm algorithm;
+    int variant;
+} sv_conv_choice;
+
+/* What a model keeps per convolution layer: the choice, its weights in the algorithm's layout
+ * (NULL when the algorithm reads the weight tensor) and the scratch elements a run needs. */
+typedef struct sv_conv_prepared {
+    sv_conv_choice choice;
+    cl_mem weights;
+    size_t workspace_count;
+} sv_conv_prepared;
+
+/* The algorithm an OpenCL device runs a (validated) convolution with: the one p asks for (an
+ * error when it cannot compute this one), else the automatic choice. */
+sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                         sv_conv_choice *out);
+/* Chooses and prepares the weights once, for a convolution the caller runs many times with
+ * sv_conv_run_prepared (the weights' values may not change in between). */
+sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                          const sv_tensor *w, sv_conv_prepared *out);
+/* Enqueues a prepared convolution; workspace holds prep->workspace_count elements. Shapes must
+ * be the ones prepared for (validated by sv_conv's checks; the caller owns that). */
+sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
+                               const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
+                               const sv_tensor *b, sv_tensor *y, cl_mem workspace);
+void sv_conv_prepared_release(sv_conv_prepared *prep);
+
+/* The build options every convolution kernel takes: activation and padding mode, and extra
+ * ones (may be ""). */
+void sv_conv_build_options(char *buf, size_t size, const sv_conv_params *p, const char *extra);
+
+#endif

@@ -1,0 +1,39 @@
+/* The direct convolution (kernels_cl/conv.cl, conv2d_direct): one output pixel and a block of
+ * output channels per work-item, reading the OIHW weights as they are. Computes every
+ * convolution; the fallback of the automatic choice. */
+#include "ops/conv_algorithm.h"
+
+#include <stdio.h>
+
+static sv_status direct_run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                            int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
+                            sv_tensor *y, cl_mem workspace) {
+    (void)variant;
+    (void)workspace;
+    const int block = sv_conv_channel_block(g);
+    char extra[64], options[256];
+    snprintf(extra, sizeof extra, "-DOC_BLOCK=%d", block);
+    sv_conv_build_options(options, sizeof options, p, extra);
+    cl_kernel kernel;
+    sv_status st = sv_program_kernel(ctx, "conv", options, "conv2d_direct", &kernel);
+    if (st != SV_OK)
+        return st;
+    sv_kernel_args args = {kernel, 0, CL_SUCCESS};
+    sv_conv_args(&args, x, weights, b, y, g);
+    sv_arg_float(&args, p->activation.alpha);
+    sv_arg_float(&args, p->activation.beta);
+    if (args.rc != CL_SUCCESS)
+        return sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv2d_direct)");
+    const size_t local[3] = {g->ow >= 16 ? 16 : 8, g->oh >= 4 ? 4 : 1, 1};
+    const size_t global[3] = {sv_round_up((size_t)g->ow, local[0]),
+                              sv_round_up((size_t)g->oh, local[1]),
+                              sv_conv_channel_items(g, block)};
+    return sv_enqueue(ctx, kernel, 3, global, local, "conv2d_direct");
+}
+
+const sv_conv_impl sv_conv_direct_impl = {
+    .algorithm = SV_CONV_DIRECT,
+    .name = "direct",
+    .variants = 1,
+    .run = direct_run,
+};
