@@ -85,6 +85,13 @@ expect 2 "svertka: error: info: a model file is required" -- info
 expect 0 "direct " -- info "$models/segnet.onnx" --device cl --algorithm direct
 expect 2 "--algorithm expects one of auto, direct" -- info "$models/segnet.onnx" --algorithm fastest
 expect 0 "ALG: the convolution algorithm" -- --help
+# tune: into a database under the test's own cache directory
+SVERTKA_CACHE_DIR=$tmp/cache expect 0 "tuning database: $tmp/cache/tuning/" -- \
+  tune "$models/segnet.onnx" --device cl --iterations 2
+SVERTKA_CACHE_DIR=$tmp/cache expect 0 "* ok" -- tune "$models/segnet.onnx" --device cl --batch 2
+expect 1 "nothing to tune" -- tune "$models/segnet.onnx" --device ref
+expect 2 "svertka: error: tune: a model file is required" -- tune
+expect 2 "--seconds expects a positive number" -- tune "$models/segnet.onnx" --seconds 0
 expect 0 "batch 540" -- run "$models/lenet_digits.onnx" --input "$models/lenet_digits_test_x.npy" \
   --output "$tmp/logits.npy"
 expect_file "$tmp/logits.npy" "run --output"

@@ -17,6 +17,9 @@ const char *cli_option_value(int argc, char **argv, int *i);
 /* Parses a positive integer option value; returns 0 and prints a usage error on failure. */
 int cli_parse_positive(const char *option, const char *text, long *out);
 
+/* Parses "N[,N...]" positive sizes into out (at most capacity); returns 0 and prints a usage
+ * error on failure. */
+int cli_parse_sizes(const char *option, const char *text, long *out, int capacity, int *count);
 /* Parses a convolution algorithm's name (--algorithm); returns 0 and prints a usage error
  * naming the choices on failure. */
 int cli_parse_algorithm(const char *text, sv_conv_algorithm *out);
@@ -37,5 +40,6 @@ int cmd_info(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -46,23 +46,6 @@ static double quantile(double *v, long n, double q) {
     return v[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
-static int parse_batches(const char *text, bench_options *o) {
-    char *copy = strdup(text), *save = NULL;
-    o->nbatches = 0;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        long b;
-        if (o->nbatches == MAX_BATCHES || !cli_parse_positive("--batch", tok, &b)) {
-            free(copy);
-            return o->nbatches == MAX_BATCHES
-                   ? cli_error(CLI_USAGE, "--batch takes at most %d sizes", MAX_BATCHES),
-                   0 : 0;
-        }
-        o->batches[o->nbatches++] = b;
-    }
-    free(copy);
-    return o->nbatches > 0 ? 1 : (cli_error(CLI_USAGE, "--batch needs a size"), 0);
-}
-
 static int parse_options(int argc, char **argv, bench_options *o) {
     memset(o, 0, sizeof *o);
     o->batches[0] = 1;
@@ -85,7 +68,7 @@ static int parse_options(int argc, char **argv, bench_options *o) {
             if (!cli_parse_algorithm(value, &o->algorithm))
                 return CLI_USAGE;
         } else if (strcmp(a, "--batch") == 0) {
-            if (!parse_batches(value, o))
+            if (!cli_parse_sizes("--batch", value, o->batches, MAX_BATCHES, &o->nbatches))
                 return CLI_USAGE;
         } else if (strcmp(a, "--iterations") == 0) {
             if (!cli_parse_positive(a, value, &o->iterations))

@@ -37,6 +37,24 @@ int cli_parse_positive(const char *option, const char *text, long *out) {
     return 1;
 }
 
+int cli_parse_sizes(const char *option, const char *text, long *out, int capacity, int *count) {
+    char *copy = strdup(text), *save = NULL;
+    if (!copy)
+        return cli_error(CLI_FAILURE, "out of memory"), 0;
+    *count = 0;
+    int ok = 1;
+    for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
+        if (*count == capacity)
+            ok = (cli_error(CLI_USAGE, "%s takes at most %d sizes", option, capacity), 0);
+        else if ((ok = cli_parse_positive(option, tok, &out[*count])))
+            ++*count;
+    }
+    free(copy);
+    if (ok && *count == 0)
+        ok = (cli_error(CLI_USAGE, "%s needs a size", option), 0);
+    return ok;
+}
+
 int cli_parse_algorithm(const char *text, sv_conv_algorithm *out) {
     for (int a = SV_CONV_AUTO; a < SV_CONV_ALGORITHM_END; a++)
         if (strcmp(text, sv_conv_algorithm_name((sv_conv_algorithm)a)) == 0) {
@@ -71,6 +89,9 @@ static void usage(FILE *out) {
         "  bench MODEL.onnx [--device DEV] [--batch N[,N...]] [--iterations N] [--warmup N]\n"
         "      [--seconds S] [--algorithm ALG] [--per-layer] [--json FILE]\n"
         "                                cold start, latency, throughput, per-layer times\n"
+        "  tune MODEL.onnx [--device DEV] [--batch N[,N...]] [--seconds S] [--iterations N]\n"
+        "                                time every convolution algorithm per layer shape,\n"
+        "                                store the fastest correct ones for the device\n"
         "  version                       print the library version\n"
         "\n"
         "DEV: ref | cl | gpu | cpu | cl:PLATFORM:DEVICE | part of a device name\n"
@@ -97,6 +118,8 @@ int main(int argc, char **argv) {
         return cmd_verify(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "tune") == 0)
+        return cmd_tune(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -45,6 +45,7 @@ void sv_context_release(sv_context *ctx) {
     if (ctx->queue)
         clFinish(ctx->queue);
     sv_program_cache_release(&ctx->programs);
+    sv_tuning_db_release(ctx->tuning);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->cl)

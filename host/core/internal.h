@@ -15,6 +15,8 @@ struct sv_context {
     cl_device_id cl_device;
     cl_command_queue queue;
     sv_program_cache programs;
+    struct sv_tuning_db *tuning; /* loaded on first use (ops/conv_tuning.h) */
+    int tuning_loaded;
     char last_error[4096];
 };
 
@@ -62,6 +64,16 @@ void sv_clear_error(sv_context *ctx);
 /* A tensor of `rank`/`dims` over the first elements of t's storage (which must hold them): how
  * the planner places activations in shared buffers. */
 sv_status sv_tensor_alias(const sv_tensor *t, int rank, const int64_t *dims, sv_tensor **out);
+
+/* Frees a context's tuning database (ops/conv_tuning.h); NULL is ignored. */
+void sv_tuning_db_release(struct sv_tuning_db *db);
+
+/* The directory `sub` of the user's cache ($SVERTKA_CACHE_DIR, else $XDG_CACHE_HOME/svertka,
+ * else $HOME/.cache/svertka), created (mode 0700) when missing; 0 when there is none. */
+int sv_cache_dir(const char *sub, char *out, size_t size);
+
+/* Copies the first `count` (<= the tensor's count) elements to the host, waiting for them. */
+sv_status sv_tensor_read_prefix(const sv_tensor *t, float *host, int64_t count);
 
 /* A host view of a reference-device tensor's storage. */
 sv_host_view sv_tensor_host_view(const sv_tensor *t);

@@ -233,6 +233,17 @@ sv_status sv_tensor_download(const sv_tensor *t, float *host, int64_t count) {
                             : sv_fail_cl(t->ctx, rc, "clEnqueueReadBuffer(tensor download)");
 }
 
+sv_status sv_tensor_read_prefix(const sv_tensor *t, float *host, int64_t count) {
+    const size_t bytes = (size_t)count * sizeof(float);
+    if (t->host) {
+        memcpy(host, t->host, bytes);
+        return SV_OK;
+    }
+    cl_int rc =
+        clEnqueueReadBuffer(t->ctx->queue, t->buffer, CL_TRUE, 0, bytes, host, 0, NULL, NULL);
+    return rc == CL_SUCCESS ? SV_OK : sv_fail_cl(t->ctx, rc, "clEnqueueReadBuffer(tensor prefix)");
+}
+
 sv_host_view sv_tensor_host_view(const sv_tensor *t) {
     return sv_host_view_make(t->host, t->rank, t->dims);
 }

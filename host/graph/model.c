@@ -1,27 +1,12 @@
 /* The public model API: load (parse, validate, plan for the first batch size, upload weights),
  * re-plan for another batch size, run, and describe the layers. */
+#include "graph/model.h"
 #include "graph/executor.h"
-#include "graph/graph.h"
-#include "ops/conv_algorithm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-struct sv_model {
-    sv_context *ctx;
-    sv_context *host; /* the reference path, for folding constants while planning */
-    graph g;
-    plan pl;
-    int planned;
-    int keep_intermediates;
-    sv_conv_algorithm conv_algorithm; /* the options' preference */
-    int ran;                          /* a run completed since the last plan */
-    sv_conv_prepared *convs;          /* per plan step: the convolution's algorithm and weights */
-    sv_tensor *workspace;             /* scratch the convolutions share; NULL when none needs any */
-    sv_tensor **weights;              /* per graph value: an initializer's device copy, made once */
-};
 
 /* The device tensor of a constant a step reads: initializers come from (or go into) the
  * model's weight cache, constants the planner made get a tensor of their own. */
@@ -74,9 +59,7 @@ static sv_status allocate(sv_model *m) {
     return st;
 }
 
-/* Chooses every convolution's algorithm (the options' preference where it applies), prepares
- * its weights and sizes the scratch memory they share. */
-static sv_status prepare_convs(sv_model *m) {
+sv_status model_prepare_convs(sv_model *m) {
     plan *pl = &m->pl;
     if (sv_context_is_ref(m->ctx))
         return SV_OK;
@@ -111,14 +94,18 @@ static sv_status prepare_convs(sv_model *m) {
     return st;
 }
 
-/* Releases the plan and everything made for it. */
-static void unplan(sv_model *m) {
+void model_release_convs(sv_model *m) {
     for (int k = 0; m->convs && k < m->pl.nsteps; k++)
         sv_conv_prepared_release(&m->convs[k]);
     free(m->convs);
     m->convs = NULL;
     sv_tensor_release(m->workspace);
     m->workspace = NULL;
+}
+
+/* Releases the plan and everything made for it. */
+static void unplan(sv_model *m) {
+    model_release_convs(m);
     plan_free(&m->pl);
     m->planned = 0;
 }
@@ -136,7 +123,7 @@ static sv_status plan_for(sv_model *m, int64_t batch) {
     m->planned = 1;
     st = allocate(m);
     if (st == SV_OK)
-        st = prepare_convs(m);
+        st = model_prepare_convs(m);
     if (st != SV_OK)
         unplan(m);
     return st;

@@ -552,6 +552,47 @@ SV_API sv_status sv_model_layer_output(const sv_model *model, int index, float *
 /* Bytes of device memory the plan's activation buffers take. */
 SV_API int64_t sv_model_peak_activation_bytes(const sv_model *model);
 
+/* ---------------------------------------------------------------------------------------------
+ * Tuning: which convolution algorithm and tile configuration ("variant") is fastest for each
+ * convolution shape is measured on the device and kept in a tuning database file per device,
+ * driver and library version (sv_tuning_database_path), which SV_CONV_AUTO consults.
+ * ------------------------------------------------------------------------------------------- */
+
+/* One candidate tried on one layer. */
+typedef struct sv_tune_record {
+    int layer;              /* the layer index (sv_model_layer) */
+    const char *layer_name;
+    const char *algorithm;  /* sv_conv_algorithm_name */
+    int variant;
+    double ms;              /* median device time of the timed runs; < 0 when it did not run */
+    double error;           /* max |y - ref| / max |ref| on the first image; < 0: not run */
+    const char *outcome;    /* "ok", "unsupported: ...", "rejected: ...", "skipped: ...",
+                               "failed: ...", "same shape as layer N" */
+    int chosen;             /* 1 for the layer's winner */
+} sv_tune_record;
+
+typedef struct sv_tune_options {
+    double seconds;  /* budget for the whole model: candidates after it are skipped; <= 0: 300 */
+    int iterations;  /* timed runs per candidate (the median counts); <= 0: 5, at most 64 */
+    void (*report)(void *user, const sv_tune_record *record); /* each candidate; may be NULL */
+    void *user;
+} sv_tune_options;
+
+/* Tunes every distinct convolution shape of the model at its current batch size: on random
+ * inputs, every algorithm and variant that computes the layer runs once (checked against the
+ * reference path on the first image: max |y - ref| within the algorithm's tolerance, 1e-4 x
+ * max |ref| for direct summation; candidates beyond it are rejected), then `iterations` times
+ * timed; the fastest correct one per shape is stored in the device's tuning database and the
+ * model is re-planned with it. Layers the time budget does not reach keep their choice. Fails
+ * on the reference device (nothing to tune). options may be NULL. */
+SV_API sv_status sv_model_tune(sv_model *model, const sv_tune_options *options);
+
+/* The tuning database file of the context's device: $SVERTKA_TUNING_FILE, else
+ * <cache>/tuning/<hash of device name, driver version, library version>.txt where <cache> is
+ * $SVERTKA_CACHE_DIR, else $XDG_CACHE_HOME/svertka, else $HOME/.cache/svertka.
+ * SVERTKA_TUNING=off makes SV_CONV_AUTO ignore the database. */
+SV_API sv_status sv_tuning_database_path(const sv_context *ctx, char *out, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,7 @@
  * reference path or one of the OpenCL algorithms (conv_algorithm.h): chosen, weights prepared,
  * run. A 1-D convolution runs as a 2-D one with a height of 1. */
 #include "core/internal.h"
-#include "ops/conv_algorithm.h"
+#include "ops/conv_tuning.h"
 #include "ref/ref.h"
 
 #include <limits.h>
@@ -122,10 +122,23 @@ static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_geom
     return (sv_conv_choice){cpu ? SV_CONV_CPU_BLOCKED : SV_CONV_DIRECT, 0};
 }
 
+/* The tuning database's choice, where it has one that still computes this convolution. */
+static int tuned_choice(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                        sv_conv_choice *out) {
+    const sv_tuning_db *db = sv_context_tuning(ctx);
+    const sv_conv_tuning_key key = sv_conv_tuning_key_of(p, g);
+    const sv_tuning_entry *e = db ? sv_tuning_db_find(db, &key) : NULL;
+    if (!e || unsupported_by(sv_conv_impl_of(e->choice.algorithm), p, g))
+        return 0;
+    *out = e->choice;
+    return 1;
+}
+
 sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
                          sv_conv_choice *out) {
     if (p->algorithm == SV_CONV_AUTO) {
-        *out = heuristic_choice(ctx, g);
+        if (!tuned_choice(ctx, p, g, out))
+            *out = heuristic_choice(ctx, g);
         return SV_OK;
     }
     const sv_conv_impl *impl = sv_conv_impl_of(p->algorithm);
@@ -147,9 +160,15 @@ sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_con
     memset(out, 0, sizeof *out);
     sv_conv_choice choice;
     sv_status st = sv_conv_choose(ctx, p, g, &choice);
-    if (st != SV_OK)
-        return st;
+    return st == SV_OK ? sv_conv_prepare_choice(ctx, p, g, choice, w, out) : st;
+}
+
+sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
+                                 const sv_conv_geometry *g, sv_conv_choice choice,
+                                 const sv_tensor *w, sv_conv_prepared *out) {
+    memset(out, 0, sizeof *out);
     const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
+    sv_status st = SV_OK;
     const size_t count =
         impl->prepared_weight_count ? impl->prepared_weight_count(g, choice.variant) : 0;
     cl_mem weights = NULL;

@@ -24,6 +24,9 @@ typedef struct sv_conv_impl {
     size_t (*workspace_count)(const sv_conv_geometry *g, int variant);
     /* Enqueues the convolution: weights are the prepared ones (or the weight tensor's buffer),
      * workspace holds workspace_count elements (or is NULL). */
+    /* The largest max |y - ref| / max |ref| a correct run may show on random inputs in
+     * [-1, 1) (what the tuner accepts); 0 means SV_CONV_TUNE_TOLERANCE. */
+    double tolerance;
     sv_status (*run)(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
                      int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
                      sv_tensor *y, cl_mem workspace);
@@ -31,6 +34,10 @@ typedef struct sv_conv_impl {
 
 extern const sv_conv_impl sv_conv_direct_impl;
 extern const sv_conv_impl sv_conv_cpu_blocked_impl;
+
+/* What the tuner accepts from an algorithm that sums products in another order than the
+ * reference: the bound `svertka verify` uses. */
+#define SV_CONV_TUNE_TOLERANCE 1e-4
 
 /* The implementation of an algorithm; NULL for SV_CONV_AUTO and values outside the enum. */
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm);
@@ -57,6 +64,10 @@ sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv
  * sv_conv_run_prepared (the weights' values may not change in between). */
 sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
                           const sv_tensor *w, sv_conv_prepared *out);
+/* The same for a given choice (which must compute this convolution). */
+sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
+                                 const sv_conv_geometry *g, sv_conv_choice choice,
+                                 const sv_tensor *w, sv_conv_prepared *out);
 /* Enqueues a prepared convolution; workspace holds prep->workspace_count elements. Shapes must
  * be the ones prepared for (validated by sv_conv's checks; the caller owns that). */
 sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
