@@ -131,7 +131,7 @@ static sv_status view_of(const sv_tensor *t, int rank, const int64_t *dims, int 
     sv_clear_error(ctx);
     if (!out)
         return sv_fail(ctx, SV_INVALID_ARGUMENT, "tensor view: NULL output");
-    int64_t count;
+    int64_t count = 0; /* set by checked_count on success (which -O3 cannot see) */
     sv_status st = checked_count(ctx, rank, dims, &count);
     if (st != SV_OK)
         return st;
