@@ -96,15 +96,23 @@ fi
 mkdir -p "$out_dir"
 step "bench (auto: tuned)" env BUILD_DIR="$build" "$root/bench/run_all.sh" --device "$device" \
   --batches "$batches" --model "$model" --out-dir "$out_dir"
-day=$(date -u +%Y-%m-%d)
+# the files are named like run_all.sh's: date and a slug of the device's name
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$svertka" bench "$root/tests/data/models/segnet.onnx" --device "$device" --iterations 1 \
+  --json "$tmp/probe.json" >/dev/null
+slug=$(python3 -c 'import json, re, sys
+print(re.sub("[^a-z0-9]+", "-", json.load(open(sys.argv[1]))["device"]["name"].lower()).strip("-"))' \
+  "$tmp/probe.json" 2>/dev/null || echo device)
+prefix=$out_dir/$(date -u +%Y-%m-%d)-$slug
 for alg in $algorithms; do
   [[ $alg == auto ]] && continue
   step "bench $alg" "$svertka" bench "$model" --device "$device" --algorithm "$alg" \
-    --batch "$batch_list" --iterations 20 --json "$out_dir/$day-gpu-vgg16-$alg.json"
+    --batch "$batch_list" --iterations 20 --per-layer --json "$prefix-vgg16-$alg.json"
 done
 step "peers" "$root/scripts/bench_peers" --model "$model" --device "$device" \
-  --batches "$batch_list" --svertka "$svertka" --json "$out_dir/$day-gpu-peers.json" \
-  --markdown "$out_dir/$day-gpu-peers.md"
+  --batches "$batch_list" --svertka "$svertka" --json "$prefix-peers.json" \
+  --markdown "$prefix-peers.md"
 
 echo "gpu_run: $invocation"
 if [[ ${#failures[@]} -gt 0 ]]; then
