@@ -12,8 +12,9 @@
  *                     column matrix
  *   clblast-convgemm  CLBlastSconvgemm, CLBlast's own convolution as GEMM (no groups, the same
  *                     padding on both sides of an axis)
- * Transposed convolution: sv_conv_transpose against CLBlastSgemm (W^T times the input, per image)
- * then CLBlastScol2im into the zeroed output. Max pooling and softmax: the library only.
+ * Transposed convolution: sv_conv_transpose once per algorithm sv_conv_transpose_params.algorithm
+ * offers (GEMM + col2im, gather) against CLBlastSgemm (W^T times the input, per image) then
+ * CLBlastScol2im into the zeroed output. Max pooling and softmax: the library only.
  * No contestant adds a bias or applies an activation: the cases time the convolution itself.
  *
  * Timing, per contestant: --warmup runs, then up to --iterations runs, stopping early once the
@@ -139,7 +140,7 @@ static void usage(FILE *out) {
             "\n"
             "Times convolution (VGG-16's 13 layers at 224x224, 1x1, depthwise 3x3, stride-2\n"
             "3x3), transposed convolution, max pooling and softmax on one device: the library\n"
-            "(every convolution algorithm it has) against CLBlast baselines (im2col + SGEMM,\n"
+            "(every algorithm it has for the op) against CLBlast baselines (im2col + SGEMM,\n"
             "CLBlast's convgemm; GEMM + col2im for the transposed convolution), every output\n"
             "checked against the library's first algorithm's.\n"
             "\n"
@@ -548,18 +549,25 @@ typedef struct lib_variant {
     const char *name;
     const char *algorithm;
     sv_conv_algorithm conv_algorithm;
+    sv_conv_transpose_algorithm convt_algorithm;
 } lib_variant;
 
 static const lib_variant conv_variants[] = {
     {"sv_conv:direct", "SV_CONV_DIRECT: one output pixel and a block of channels per work-item",
-     SV_CONV_DIRECT},
+     SV_CONV_DIRECT, SV_CONV_TRANSPOSE_AUTO},
     {"sv_conv:cpu_blocked", "SV_CONV_CPU_BLOCKED: register blocks of 8 channels x 8 pixels",
-     SV_CONV_CPU_BLOCKED},
+     SV_CONV_CPU_BLOCKED, SV_CONV_TRANSPOSE_AUTO},
 };
-static const lib_variant convt_variant = {"sv_conv_transpose", "the library's kernel",
-                                          SV_CONV_AUTO};
-static const lib_variant pool_variant = {"sv_pool", "the library's kernel", SV_CONV_AUTO};
-static const lib_variant softmax_variant = {"sv_softmax", "the library's kernel", SV_CONV_AUTO};
+static const lib_variant convt_variants[] = {
+    {"sv_convt:gemm", "SV_CONV_TRANSPOSE_GEMM: CLBlastSgemm (W^T x), then the library's col2im",
+     SV_CONV_AUTO, SV_CONV_TRANSPOSE_GEMM},
+    {"sv_convt:gather", "SV_CONV_TRANSPOSE_GATHER: each output pixel gathers its inputs",
+     SV_CONV_AUTO, SV_CONV_TRANSPOSE_GATHER},
+};
+static const lib_variant pool_variant = {"sv_pool", "the library's kernel", SV_CONV_AUTO,
+                                         SV_CONV_TRANSPOSE_AUTO};
+static const lib_variant softmax_variant = {"sv_softmax", "the library's kernel", SV_CONV_AUTO,
+                                            SV_CONV_TRANSPOSE_AUTO};
 
 static const lib_variant *lib_variants(op_kind op, int *count) {
     *count = 1;
@@ -567,7 +575,9 @@ static const lib_variant *lib_variants(op_kind op, int *count) {
     case OP_CONV:
         *count = (int)(sizeof conv_variants / sizeof conv_variants[0]);
         return conv_variants;
-    case OP_CONV_TRANSPOSE: return &convt_variant;
+    case OP_CONV_TRANSPOSE:
+        *count = (int)(sizeof convt_variants / sizeof convt_variants[0]);
+        return convt_variants;
     case OP_MAXPOOL: return &pool_variant;
     case OP_SOFTMAX: return &softmax_variant;
     }
@@ -928,6 +938,7 @@ static sv_status sv_run_once_on(sv_context *ctx, const bench_case *bc, const lib
     memset(&s, 0, sizeof s);
     sv_state_params(&s, bc);
     s.conv.algorithm = v->conv_algorithm;
+    s.convt.algorithm = v->convt_algorithm;
     s.ctx = ctx;
     sv_host_view xv = sv_host_view_make(x, g->x_rank, g->x_dims);
     sv_status st = sv_tensor_from_host(ctx, &xv, &s.x);

@@ -9,7 +9,7 @@
  * every input value loaded is used OC_BLOCK times; z enumerates (batch, group, channel block).
  * Along each axis the work-items run phase-major: gx = phase * QW + q holds ow = phase + q * SW,
  * so a work-group shares one phase (the same contributing taps) and reads consecutive inputs.
- * Build options: SV_ACT (activation), OC_BLOCK (1 or 4). */
+ * Build options: SV_ACT (activation), OC_BLOCK (1 or 4; the gather kernel only). */
 
 __kernel void conv_transpose2d_gather(__global const float *x, __global const float *w,
                                       __global const float *bias, int has_bias,
@@ -78,4 +78,49 @@ __kernel void conv_transpose2d_gather(__global const float *x, __global const fl
         float v = acc[o] + (has_bias ? bias[oc0 + o] : 0.0f);
         y[(((size_t)n * K + oc0 + o) * OH + oh) * OW + ow] = sv_activate(v, alpha, beta);
     }
+}
+
+/* col2im of the GEMM algorithm (host/ops/conv_transpose.c). cols holds, for each image t of the
+ * chunk starting at image n0 and each output channel k (group-major, as y orders them), the
+ * KH * KW rows of H * W columns of W_g^T x X_{n,g}: row r * KW + s, column i * W + j is what input
+ * (i, j) sends to channel k through tap (r, s). Work-item (ow, oh, t * K + k) sums the entries of
+ * the taps that reach its output (the rule of conv_transpose2d_gather), so each output is written
+ * once, without atomics; then it adds the bias and applies the activation. */
+__kernel void conv_transpose2d_col2im(__global const float *cols, __global const float *bias,
+                                      int has_bias, __global float *y, int n0, int K, int OH,
+                                      int OW, int H, int W, int KH, int KW, int SH, int SW, int DH,
+                                      int DW, int PH, int PW, float alpha, float beta) {
+    const int ow = get_global_id(0);
+    const int oh = get_global_id(1);
+    const int z = get_global_id(2);
+    if (ow >= OW || oh >= OH)
+        return;
+    const size_t plane = (size_t)H * W;
+    __global const float *c = cols + (size_t)z * KH * KW * plane;
+    float acc = 0.0f;
+    for (int r = 0; r < KH; r++) {
+        const int row_full = oh + PH - r * DH;
+        if (row_full < 0)
+            break; /* only decreases with r */
+        if (row_full % SH != 0)
+            continue;
+        const int i = row_full / SH;
+        if (i >= H)
+            continue;
+        __global const float *c_row = c + (size_t)r * KW * plane + (size_t)i * W;
+        for (int s = 0; s < KW; s++) {
+            const int col_full = ow + PW - s * DW;
+            if (col_full < 0)
+                break;
+            if (col_full % SW != 0)
+                continue;
+            const int j = col_full / SW;
+            if (j >= W)
+                continue;
+            acc += c_row[(size_t)s * plane + j];
+        }
+    }
+    const int k = z % K;
+    const float v = acc + (has_bias ? bias[k] : 0.0f);
+    y[(((size_t)n0 * K + z) * OH + oh) * OW + ow] = sv_activate(v, alpha, beta);
 }

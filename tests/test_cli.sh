@@ -79,10 +79,14 @@ expect 1 "svertka: error: cannot write /nonexistent-dir/" -- demo --size 8 --dev
 expect 0 "Conv+Relu" -- info "$models/lenet_digits.onnx"
 expect 0 "multiply-accumulates: 97192 per batch" -- info "$models/lenet_digits.onnx"
 expect 0 "planned peak activation memory" -- info "$models/segnet.onnx" --batch 2
-expect 0 "Pad+Conv+Relu              [1, 8, 13, 13]                36504  reference        s1,1 d1,1 p2,1/1,2 g1 reflect" -- \
+expect 0 "Pad+Conv+Relu              [1, 8, 13, 13]                36504  reference              s1,1 d1,1 p2,1/1,2 g1 reflect" -- \
   info "$models/padnet.onnx"
 expect 2 "svertka: error: info: a model file is required" -- info
 expect 0 "direct " -- info "$models/segnet.onnx" --device cl --algorithm direct
+# the layer table names the transposed convolution's algorithm (16 input channels, 8 x 3 x 3
+# output rows per group: large enough for the GEMM)
+expect 0 "ConvTranspose              [1, 8, 32, 32]               294912  CLBlast SGEMM + col2im s2 d1 p1/1 op1 g1" -- \
+  info "$models/segnet.onnx" --device cl
 expect 2 "--algorithm expects one of auto, direct" -- info "$models/segnet.onnx" --algorithm fastest
 expect 0 "ALG: the convolution algorithm" -- --help
 # tune: into a database under the test's own cache directory

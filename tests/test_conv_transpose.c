@@ -1,7 +1,8 @@
-/* Transposed convolution: the default OpenCL device against the reference path on randomized
- * sweeps over every parameter; both against the adjoint identity <conv(x), y> = <x, conv_T(y)>;
- * hand-computed examples and the ONNX backend tests' values; invalid parameters against the
- * errors they must give. */
+/* Transposed convolution: the default OpenCL device, with each algorithm (gather, GEMM +
+ * col2im), against the reference path on randomized sweeps over every parameter; both against
+ * the adjoint identity <conv(x), y> = <x, conv_T(y)>; hand-computed examples and the ONNX backend
+ * tests' values; invalid parameters against the errors they must give. */
+#include "ops/conv_transpose.h"
 #include "test_support.h"
 
 #include <float.h>
@@ -108,15 +109,24 @@ static void describe(const ct_case *c, char *buf, size_t size) {
              (double)p->activation.beta, c->has_bias);
 }
 
-/* Runs the case on ctx; returns the downloaded output (caller frees). */
-static float *run_case(sv_context *ctx, const ct_case *c, const sv_conv_transpose_params *p,
-                       float *x, float *w, float *b) {
+/* The algorithms every device comparison runs, each forced through the parameters. */
+static const sv_conv_transpose_algorithm algorithms[] = {SV_CONV_TRANSPOSE_GATHER,
+                                                         SV_CONV_TRANSPOSE_GEMM};
+static const char *const algorithm_names[] = {"gather", "GEMM + col2im"};
+
+/* The GEMM algorithm's workspace in sv_conv_transpose. */
+#define DEFAULT_WORKSPACE_BYTES ((uint64_t)256 << 20)
+
+/* Runs the case on ctx with a GEMM workspace of at most workspace_bytes; returns the downloaded
+ * output (caller frees). */
+static float *run_case_in(sv_context *ctx, const ct_case *c, const sv_conv_transpose_params *p,
+                          float *x, float *w, float *b, uint64_t workspace_bytes) {
     const int64_t bias_dims[1] = {c->y_dims[1]};
     sv_tensor *xt = test_tensor_from(ctx, x, c->rank, c->x_dims);
     sv_tensor *wt = test_tensor_from(ctx, w, c->rank, c->w_dims);
     sv_tensor *bt = b ? test_tensor_from(ctx, b, 1, bias_dims) : NULL;
     sv_tensor *yt = test_tensor_poisoned(ctx, c->rank, c->y_dims);
-    sv_status st = sv_conv_transpose(ctx, p, xt, wt, bt, yt);
+    sv_status st = sv_conv_transpose_with_workspace(ctx, p, xt, wt, bt, yt, workspace_bytes);
     TEST_ASSERT_STATUS(st, SV_OK, ctx);
     float *y = test_download(yt);
     sv_tensor_release(xt);
@@ -126,13 +136,21 @@ static float *run_case(sv_context *ctx, const ct_case *c, const sv_conv_transpos
     return y;
 }
 
+/* Runs the case on ctx as sv_conv_transpose does. */
+static float *run_case(sv_context *ctx, const ct_case *c, const sv_conv_transpose_params *p,
+                       float *x, float *w, float *b) {
+    return run_case_in(ctx, c, p, x, w, b, DEFAULT_WORKSPACE_BYTES);
+}
+
 /* Inputs and weights uniform in [-1, 1). */
 static float *random_array(test_rng *rng, size_t n) {
     return test_random_array(rng, n, -1.0f, 1.0f);
 }
 
-/* Compares the device with the reference on one case, element by element. */
-static void check_case(sv_context *dev, sv_context *ref, const ct_case *c, test_rng *rng) {
+/* Compares the device, with every algorithm, with the reference on one case, element by element;
+ * the GEMM algorithm's workspace holds at most workspace_bytes. */
+static void check_case_in(sv_context *dev, sv_context *ref, const ct_case *c, test_rng *rng,
+                          uint64_t workspace_bytes) {
     const size_t nx = (size_t)test_count(c->rank, c->x_dims),
                  nw = (size_t)test_count(c->rank, c->w_dims);
     const size_t ny = (size_t)test_count(c->rank, c->y_dims), nb = (size_t)c->y_dims[1];
@@ -140,17 +158,30 @@ static void check_case(sv_context *dev, sv_context *ref, const ct_case *c, test_
     float *ax = test_absolute_copy(x, nx), *aw = test_absolute_copy(w, nw),
           *ab = test_absolute_copy(b, nb);
 
-    float *y = run_case(dev, c, &c->p, x, w, c->has_bias ? b : NULL);
     float *r = run_case(ref, c, &c->p, x, w, c->has_bias ? b : NULL);
     sv_conv_transpose_params plain = c->p;
     plain.activation.kind = SV_ACT_NONE;
     float *magnitude = run_case(ref, c, &plain, ax, aw, c->has_bias ? ab : NULL);
 
+    /* GEMM + col2im sums each output's products in two stages, the gather kernel in one: the
+     * bound holds for any order */
     const double gamma = test_summation_gamma(TEST_UNIT_ROUNDOFF, terms_of(c) + 1);
-    char what[640];
-    describe(c, what, sizeof what);
-    test_assert_summation(y, r, magnitude, ny, gamma, CT_RTOL, what);
-    free(x), free(w), free(b), free(ax), free(aw), free(ab), free(y), free(r), free(magnitude);
+    for (int a = 0; a < TEST_COUNT_OF(algorithms); a++) {
+        sv_conv_transpose_params forced = c->p;
+        forced.algorithm = algorithms[a];
+        float *y = run_case_in(dev, c, &forced, x, w, c->has_bias ? b : NULL, workspace_bytes);
+        char what[640];
+        describe(c, what, sizeof what);
+        snprintf(what + strlen(what), sizeof what - strlen(what), " algorithm %s",
+                 algorithm_names[a]);
+        test_assert_summation(y, r, magnitude, ny, gamma, CT_RTOL, what);
+        free(y);
+    }
+    free(x), free(w), free(b), free(ax), free(aw), free(ab), free(r), free(magnitude);
+}
+
+static void check_case(sv_context *dev, sv_context *ref, const ct_case *c, test_rng *rng) {
+    check_case_in(dev, ref, c, rng, DEFAULT_WORKSPACE_BYTES);
 }
 
 enum { CASES_PER_ACTIVATION = 6, ACTIVATIONS = SV_ACT_HARD_SIGMOID + 1 };
@@ -210,6 +241,177 @@ START_TEST(test_large_layers_match_reference) {
     check_case(dev, ref, &c, &rng);
     sv_context_release(dev);
     sv_context_release(ref);
+}
+END_TEST
+
+/* --- fixed shapes: where the GEMM's column layout and col2im's tap arithmetic are easiest to get
+ * wrong, each with bias and an activation, on both algorithms. */
+typedef struct fixed_shape {
+    const char *name;
+    int spatial_dims;
+    int64_t x_dims[4], w_dims[4];
+    int groups, stride[2], dilation[2], pad_begin[2], pad_end[2], output_padding[2];
+} fixed_shape;
+
+static const fixed_shape fixed_shapes[] = {
+    {"2-D, batch 3, 2 groups, stride 3 > kernel 2, dilation 2, output_padding, odd sizes",
+     2,
+     {3, 16, 7, 5},
+     {16, 5, 2, 2},
+     2,
+     {3, 3},
+     {2, 1},
+     {1, 0},
+     {0, 2},
+     {2, 1}},
+    {"2-D, depthwise with a channel multiplier of 3, kernel 5, stride 2, asymmetric pads",
+     2,
+     {3, 4, 6, 9},
+     {4, 3, 5, 5},
+     4,
+     {2, 2},
+     {1, 1},
+     {2, 0},
+     {1, 3},
+     {1, 0}},
+    {"1-D, batch 3, 3 groups, stride 4 > kernel 3, dilation 3, output_padding 3",
+     1,
+     {3, 24, 11},
+     {24, 6, 3},
+     3,
+     {4},
+     {3},
+     {0},
+     {2},
+     {3}},
+    {"1-D, kernel 1, stride 2: every other output only has the bias",
+     1,
+     {3, 8, 13},
+     {8, 16, 1},
+     1,
+     {2},
+     {1},
+     {1},
+     {0},
+     {1}},
+    {"2-D, 1x1 kernel, stride 1: the GEMM alone",
+     2,
+     {3, 8, 5, 7},
+     {8, 16, 1, 1},
+     1,
+     {1, 1},
+     {1, 1},
+     {0, 0},
+     {0, 0},
+     {0, 0}},
+};
+
+static ct_case fixed_case(int index) {
+    const fixed_shape *f = &fixed_shapes[index];
+    ct_case c;
+    memset(&c, 0, sizeof c);
+    c.p = sv_conv_transpose_params_default(f->spatial_dims);
+    for (int i = 0; i < f->spatial_dims; i++) {
+        c.p.stride[i] = f->stride[i];
+        c.p.dilation[i] = f->dilation[i];
+        c.p.pad_begin[i] = f->pad_begin[i];
+        c.p.pad_end[i] = f->pad_end[i];
+        c.p.output_padding[i] = f->output_padding[i];
+    }
+    c.p.groups = f->groups;
+    c.p.activation.kind = index % 2 ? SV_ACT_RELU : SV_ACT_LEAKY_RELU;
+    c.p.activation.alpha = 0.25f;
+    c.rank = f->spatial_dims + 2;
+    memcpy(c.x_dims, f->x_dims, sizeof c.x_dims);
+    memcpy(c.w_dims, f->w_dims, sizeof c.w_dims);
+    c.has_bias = 1;
+    const int64_t bias_len = c.w_dims[1] * c.p.groups;
+    sv_message msg;
+    ck_assert_msg(sv_conv_transpose_output_shape(&c.p, c.rank, c.x_dims, c.w_dims, &bias_len,
+                                                 c.y_dims, &msg) == SV_OK,
+                  "%s: %s", f->name, msg.text);
+    return c;
+}
+
+/* Bytes of the GEMM's columns for one image: C_out * kernel taps rows of input-plane columns. */
+static uint64_t image_column_bytes(const ct_case *c) {
+    uint64_t n = (uint64_t)c->y_dims[1] * sizeof(float);
+    for (int i = 2; i < c->rank; i++)
+        n *= (uint64_t)(c->w_dims[i] * c->x_dims[i]);
+    return n;
+}
+
+START_TEST(test_fixed_shapes_match_reference) {
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    test_rng rng = test_rng_for((uint64_t)(9000 + _i));
+    const ct_case c = fixed_case(_i);
+    check_case(dev, ref, &c, &rng);
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* A workspace for two of the three images, then for exactly one: the GEMM runs in chunks of 2 + 1
+ * and of 1 + 1 + 1 images, each chunk's columns reusing the buffer; the results must not change. */
+START_TEST(test_gemm_in_chunks_matches_reference) {
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    test_rng rng = test_rng_for((uint64_t)(9100 + _i));
+    const ct_case c = fixed_case(_i);
+    ck_assert_int_eq(c.x_dims[0], 3);
+    const uint64_t image = image_column_bytes(&c);
+    check_case_in(dev, ref, &c, &rng, 2 * image + sizeof(float));
+    check_case_in(dev, ref, &c, &rng, image);
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* A workspace smaller than one image's columns: the GEMM declines with the sizes, the automatic
+ * choice never picks it. */
+START_TEST(test_gemm_without_room_is_unsupported) {
+    sv_context *ctx = test_context(NULL);
+    ct_case c = fixed_case(0);
+    c.p.algorithm = SV_CONV_TRANSPOSE_GEMM;
+    sv_tensor *x = test_tensor_poisoned(ctx, c.rank, c.x_dims);
+    sv_tensor *w = test_tensor_poisoned(ctx, c.rank, c.w_dims);
+    sv_tensor *y = test_tensor_poisoned(ctx, c.rank, c.y_dims);
+    const uint64_t image = image_column_bytes(&c);
+    TEST_ASSERT_STATUS(sv_conv_transpose_with_workspace(ctx, &c.p, x, w, NULL, y, image - 1),
+                       SV_UNSUPPORTED, ctx);
+    ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "columns for one image"));
+    sv_tensor_release(x), sv_tensor_release(w), sv_tensor_release(y);
+    sv_context_release(ctx);
+}
+END_TEST
+
+/* The automatic rule: GEMM + col2im from 16 rows (C_out/g * taps) and 8 input channels per group
+ * on; an algorithm asked for is kept; columns beyond the workspace fall back to gather. */
+START_TEST(test_automatic_choice) {
+    sv_context *ctx = test_context(NULL);
+    sv_conv_transpose_params p = sv_conv_transpose_params_default(2);
+    p.groups = 2;
+    const int64_t x[4] = {1, 16, 9, 9};
+    const int64_t w_large[4] = {16, 4, 2, 2}, w_few_rows[4] = {16, 5, 3, 1};
+    const int64_t x_shallow[4] = {1, 14, 9, 9}, w_shallow[4] = {14, 4, 2, 2};
+    const int64_t x_huge[4] = {1, 16, 4096, 4096}, w_huge[4] = {16, 64, 2, 2};
+    ck_assert_int_eq(sv_conv_transpose_algorithm_of(ctx, &p, x, w_large), SV_CONV_TRANSPOSE_GEMM);
+    ck_assert_int_eq(sv_conv_transpose_algorithm_of(ctx, &p, x, w_few_rows),
+                     SV_CONV_TRANSPOSE_GATHER);
+    ck_assert_int_eq(sv_conv_transpose_algorithm_of(ctx, &p, x_shallow, w_shallow),
+                     SV_CONV_TRANSPOSE_GATHER);
+    /* 128 x 4 rows of 2^24 columns: 32 GiB */
+    ck_assert_int_eq(sv_conv_transpose_algorithm_of(ctx, &p, x_huge, w_huge),
+                     SV_CONV_TRANSPOSE_GATHER);
+    p.algorithm = SV_CONV_TRANSPOSE_GATHER;
+    ck_assert_int_eq(sv_conv_transpose_algorithm_of(ctx, &p, x, w_large), SV_CONV_TRANSPOSE_GATHER);
+    p.algorithm = SV_CONV_TRANSPOSE_GEMM;
+    ck_assert_int_eq(sv_conv_transpose_algorithm_of(ctx, &p, x_shallow, w_shallow),
+                     SV_CONV_TRANSPOSE_GEMM);
+    ck_assert_str_eq(sv_conv_transpose_algorithm_label(SV_CONV_TRANSPOSE_GEMM),
+                     "CLBlast SGEMM + col2im");
+    ck_assert_str_eq(sv_conv_transpose_algorithm_label(SV_CONV_TRANSPOSE_GATHER),
+                     "direct (gather)");
+    sv_context_release(ctx);
 }
 END_TEST
 
@@ -801,13 +1003,17 @@ static void check_worked(const char *spec, int index) {
     memcpy(w, e->w, nw * sizeof *w);
     if (e->b)
         memcpy(b, e->b, (size_t)bias_len * sizeof *b);
-    float *y = run_case(ctx, &c, &c.p, x, w, e->b ? b : NULL);
     const size_t ny = (size_t)test_count(c.rank, c.y_dims);
-    for (size_t i = 0; i < ny; i++)
-        ck_assert_msg(y[i] == e->expected[i % e->expected_len],
-                      "%s on %s, element %zu: got %g, want %g", e->name, test_spec_name(spec), i,
-                      (double)y[i], (double)e->expected[i % e->expected_len]);
-    free(y);
+    for (int a = 0; a < TEST_COUNT_OF(algorithms); a++) { /* the reference ignores them */
+        c.p.algorithm = algorithms[a];
+        float *y = run_case(ctx, &c, &c.p, x, w, e->b ? b : NULL);
+        for (size_t i = 0; i < ny; i++)
+            ck_assert_msg(y[i] == e->expected[i % e->expected_len],
+                          "%s on %s (%s), element %zu: got %g, want %g", e->name,
+                          test_spec_name(spec), algorithm_names[a], i, (double)y[i],
+                          (double)e->expected[i % e->expected_len]);
+        free(y);
+    }
     sv_context_release(ctx);
 }
 
@@ -848,6 +1054,7 @@ static const test_invalid_row invalid_rows[] = {
     {"leaky relu alpha not finite", SV_INVALID_ARGUMENT, "alpha must be finite"},
     {"zero-sized input dimension", SV_INVALID_ARGUMENT, "outside 1.."},
     {"zero-sized kernel dimension", SV_INVALID_ARGUMENT, "outside 1.."},
+    {"unknown algorithm", SV_INVALID_ARGUMENT, "unknown algorithm 3"},
 };
 
 /* Breaks the rule of invalid_rows[row] in a valid case. */
@@ -878,6 +1085,7 @@ static void break_rule(int row, sv_conv_transpose_params *p, int *rank, int64_t 
     case 19: p->activation.kind = SV_ACT_LEAKY_RELU, p->activation.alpha = INFINITY; break;
     case 20: x[2] = 0; break;
     case 21: w[3] = 0; break;
+    case 22: p->algorithm = SV_CONV_TRANSPOSE_ALGORITHM_END; break;
     default: ck_abort_msg("no rule %d", row);
     }
 }
@@ -976,6 +1184,12 @@ static Suite *conv_transpose_suite(void) {
     TCase *sweep = test_add_case(s, "random sweep against ref", 600);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, 2 * ACTIVATIONS);
     tcase_add_test(sweep, test_large_layers_match_reference);
+    TCase *fixed = test_add_case(s, "fixed shapes on both algorithms", 300);
+    tcase_add_loop_test(fixed, test_fixed_shapes_match_reference, 0, TEST_COUNT_OF(fixed_shapes));
+    tcase_add_loop_test(fixed, test_gemm_in_chunks_matches_reference, 0,
+                        TEST_COUNT_OF(fixed_shapes));
+    tcase_add_test(fixed, test_gemm_without_room_is_unsupported);
+    tcase_add_test(fixed, test_automatic_choice);
     TCase *adjoint = test_add_case(s, "adjoint of conv", 300);
     tcase_add_loop_test(adjoint, test_adjoint_of_conv, 0, 4);
     TCase *known = test_add_case(s, "worked examples", 120);

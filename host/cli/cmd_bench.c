@@ -228,7 +228,7 @@ static int bench_batch(const bench_options *o, sv_context *ctx, sv_model *m, lon
     cJSON_AddNumberToObject(r, "macs", macs);
     cJSON *jl = cJSON_AddArrayToObject(r, "layers");
     if (o->per_layer)
-        printf("  %4s  %-28s %-22s %-16s %-20s %10s %7s %9s %8s\n", "#", "layer", "op", "algorithm",
+        printf("  %4s  %-28s %-22s %-22s %-20s %10s %7s %9s %8s\n", "#", "layer", "op", "algorithm",
                "output", "ms", "share", "GFLOP/s", "GB/s");
     for (int k = 0; k < layers; k++) {
         sv_layer_info l;
@@ -242,7 +242,7 @@ static int bench_batch(const bench_options *o, sv_context *ctx, sv_model *m, lon
         char shape[128];
         cli_shape(shape, sizeof shape, l.rank, l.dims);
         if (o->per_layer)
-            printf("  %4d  %-28.28s %-22.22s %-16.16s %-20s %10.3f %6.1f%% %9.1f %8.1f\n", k,
+            printf("  %4d  %-28.28s %-22.22s %-22.22s %-20s %10.3f %6.1f%% %9.1f %8.1f\n", k,
                    l.name, l.op, l.algorithm, shape, ms, share, lgflops, lgbps);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "name", l.name);

@@ -48,7 +48,7 @@ int cmd_info(int argc, char **argv) {
     printf("model: %s (batch %lld)\n", path, (long long)sv_model_batch(m));
     print_values(m, 1);
     print_values(m, 0);
-    printf("\n%4s  %-28s %-26s %-20s %14s  %-16s %s\n", "#", "layer", "op", "output", "MACs",
+    printf("\n%4s  %-28s %-26s %-20s %14s  %-22s %s\n", "#", "layer", "op", "output", "MACs",
            "algorithm", "parameters");
     int64_t total = 0;
     const int layers = sv_model_layer_count(m);
@@ -56,7 +56,7 @@ int cmd_info(int argc, char **argv) {
         sv_layer_info l;
         sv_model_layer(m, k, &l);
         char shape[128];
-        printf("%4d  %-28.28s %-26.26s %-20s %14lld  %-16s %s\n", k, l.name, l.op,
+        printf("%4d  %-28.28s %-26.26s %-20s %14lld  %-22s %s\n", k, l.name, l.op,
                cli_shape(shape, sizeof shape, l.rank, l.dims), (long long)l.macs, l.algorithm,
                l.params);
         total += l.macs;

@@ -2,6 +2,7 @@
  * re-plan for another batch size, run, and describe the layers. */
 #include "graph/model.h"
 #include "graph/executor.h"
+#include "ops/conv_transpose.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,7 +477,10 @@ static const char *algorithm_of(const sv_model *m, const step *s) {
         return s->kind == STEP_VIEW ? "view" : "reference";
     switch (s->kind) {
     case STEP_CONV: return sv_conv_algorithm_name(m->convs[s - m->pl.steps].choice.algorithm);
-    case STEP_CONV_TRANSPOSE: return "direct (gather)";
+    case STEP_CONV_TRANSPOSE:
+        return sv_conv_transpose_algorithm_label(sv_conv_transpose_algorithm_of(
+            m->ctx, &s->p.conv_transpose, m->pl.values[s->inputs[0]].dims,
+            m->pl.values[s->inputs[1]].dims));
     case STEP_GEMM:
     case STEP_MATMUL: return "CLBlast SGEMM";
     case STEP_VIEW: return "view";

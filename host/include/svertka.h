@@ -258,6 +258,18 @@ SV_API sv_status sv_conv(sv_context *ctx, const sv_conv_params *params, const sv
  *   output y: [N, C_out, (H_out,) W_out], H_out = stride * (H - 1) + dilation * (kH - 1) + 1
  *             - pad_begin - pad_end + output_padding, likewise W_out; or output_size when > 0.
  * ------------------------------------------------------------------------------------------- */
+/* How an OpenCL device computes a transposed convolution; the reference path ignores it. */
+typedef enum sv_conv_transpose_algorithm {
+    SV_CONV_TRANSPOSE_AUTO = 0, /* GEMM + col2im when a group's product is large enough (at least
+                                   16 rows, C_out / groups * kH * kW, and 8 input channels per
+                                   group) and one image's columns fit the workspace, else gather */
+    SV_CONV_TRANSPOSE_GATHER,   /* one kernel: each output pixel gathers the inputs that reach it */
+    SV_CONV_TRANSPOSE_GEMM,     /* CLBlast SGEMM (W^T x) into a column workspace of at most
+                                   min(256 MiB, the device's largest allocation), then col2im;
+                                   SV_UNSUPPORTED when one image's columns do not fit */
+    SV_CONV_TRANSPOSE_ALGORITHM_END /* one past the last algorithm */
+} sv_conv_transpose_algorithm;
+
 typedef struct sv_conv_transpose_params {
     int spatial_dims; /* 1 or 2 */
     int stride[2];
@@ -269,8 +281,11 @@ typedef struct sv_conv_transpose_params {
                                output_padding 0; replaces output_padding */
     int groups;
     sv_activation activation;
+    sv_conv_transpose_algorithm algorithm;
 } sv_conv_transpose_params;
 
+/* Stride 1, dilation 1, no padding or output padding, one group, no activation, automatic
+ * algorithm. */
 SV_API sv_conv_transpose_params sv_conv_transpose_params_default(int spatial_dims);
 SV_API sv_status sv_conv_transpose_output_shape(const sv_conv_transpose_params *params, int rank,
                                                 const int64_t *x_dims, const int64_t *w_dims,

@@ -15,6 +15,7 @@
  * All enqueue on the context's queue without waiting; CLBlast's batched routine itself copies
  * its offset arrays to the device with a blocking write. */
 #include "core/internal.h"
+#include "ops/clblast_status.h"
 #include "ops/op_common.h"
 #include "ref/ref.h"
 
@@ -23,87 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* --- CLBlast errors ---------------------------------------------------------------------- */
-
-#define SV_CLBLAST_STATUS_MAP(X)                                                                   \
-    X(CLBlastSuccess)                                                                              \
-    X(CLBlastOpenCLCompilerNotAvailable)                                                           \
-    X(CLBlastTempBufferAllocFailure)                                                               \
-    X(CLBlastOpenCLOutOfResources)                                                                 \
-    X(CLBlastOpenCLOutOfHostMemory)                                                                \
-    X(CLBlastOpenCLBuildProgramFailure)                                                            \
-    X(CLBlastInvalidValue)                                                                         \
-    X(CLBlastInvalidCommandQueue)                                                                  \
-    X(CLBlastInvalidMemObject)                                                                     \
-    X(CLBlastInvalidBinary)                                                                        \
-    X(CLBlastInvalidBuildOptions)                                                                  \
-    X(CLBlastInvalidProgram)                                                                       \
-    X(CLBlastInvalidProgramExecutable)                                                             \
-    X(CLBlastInvalidKernelName)                                                                    \
-    X(CLBlastInvalidKernelDefinition)                                                              \
-    X(CLBlastInvalidKernel)                                                                        \
-    X(CLBlastInvalidArgIndex)                                                                      \
-    X(CLBlastInvalidArgValue)                                                                      \
-    X(CLBlastInvalidArgSize)                                                                       \
-    X(CLBlastInvalidKernelArgs)                                                                    \
-    X(CLBlastInvalidLocalNumDimensions)                                                            \
-    X(CLBlastInvalidLocalThreadsTotal)                                                             \
-    X(CLBlastInvalidLocalThreadsDim)                                                               \
-    X(CLBlastInvalidGlobalOffset)                                                                  \
-    X(CLBlastInvalidEventWaitList)                                                                 \
-    X(CLBlastInvalidEvent)                                                                         \
-    X(CLBlastInvalidOperation)                                                                     \
-    X(CLBlastInvalidBufferSize)                                                                    \
-    X(CLBlastInvalidGlobalWorkSize)                                                                \
-    X(CLBlastNotImplemented)                                                                       \
-    X(CLBlastInvalidMatrixA)                                                                       \
-    X(CLBlastInvalidMatrixB)                                                                       \
-    X(CLBlastInvalidMatrixC)                                                                       \
-    X(CLBlastInvalidVectorX)                                                                       \
-    X(CLBlastInvalidVectorY)                                                                       \
-    X(CLBlastInvalidDimension)                                                                     \
-    X(CLBlastInvalidLeadDimA)                                                                      \
-    X(CLBlastInvalidLeadDimB)                                                                      \
-    X(CLBlastInvalidLeadDimC)                                                                      \
-    X(CLBlastInvalidIncrementX)                                                                    \
-    X(CLBlastInvalidIncrementY)                                                                    \
-    X(CLBlastInsufficientMemoryA)                                                                  \
-    X(CLBlastInsufficientMemoryB)                                                                  \
-    X(CLBlastInsufficientMemoryC)                                                                  \
-    X(CLBlastInsufficientMemoryX)                                                                  \
-    X(CLBlastInsufficientMemoryY)                                                                  \
-    X(CLBlastInsufficientMemoryTemp)                                                               \
-    X(CLBlastInvalidBatchCount)                                                                    \
-    X(CLBlastInvalidOverrideKernel)                                                                \
-    X(CLBlastMissingOverrideParameter)                                                             \
-    X(CLBlastInvalidLocalMemUsage)                                                                 \
-    X(CLBlastNoHalfPrecision)                                                                      \
-    X(CLBlastNoDoublePrecision)                                                                    \
-    X(CLBlastInvalidVectorScalar)                                                                  \
-    X(CLBlastInsufficientMemoryScalar)                                                             \
-    X(CLBlastDatabaseError)                                                                        \
-    X(CLBlastUnknownError)                                                                         \
-    X(CLBlastUnexpectedError)
-
-/* The name of a CLBlast status. CLBlast passes some OpenCL errors through unchanged, so a code
- * outside its enumeration is looked up among OpenCL's. */
-static const char *clblast_status_name(int code) {
-    switch (code) {
-#define SV_CLBLAST_CASE_(name)                                                                     \
-    case name: return #name;
-        SV_CLBLAST_STATUS_MAP(SV_CLBLAST_CASE_)
-#undef SV_CLBLAST_CASE_
-    default: return sv_cl_error_name((cl_int)code);
-    }
-}
-
-/* Records a failed CLBlast call: "<op>: <routine> failed: <name> (<code>)". */
-static sv_status clblast_fail(sv_context *ctx, const char *op, const char *routine,
-                              CLBlastStatusCode code) {
-    return sv_fail(ctx, SV_OPENCL, "%s: %s failed: %s (%d)", op, routine,
-                   clblast_status_name((int)code), (int)code);
-}
 
 /* --- shared checks ------------------------------------------------------------------------ */
 
@@ -236,7 +156,7 @@ static sv_status gemm_cl(sv_context *ctx, const sv_gemm_params *p, const sv_tens
         p->alpha, a->buffer, 0, (size_t)a->dims[1], b->buffer, 0, (size_t)b->dims[1],
         c ? 1.0f : 0.0f, y->buffer, 0, (size_t)n, &ctx->queue, NULL);
     if (rc != CLBlastSuccess)
-        return clblast_fail(ctx, "gemm", "CLBlastSgemm", rc);
+        return sv_fail_clblast(ctx, "gemm", "CLBlastSgemm", rc);
 
     if (p->activation.kind == SV_ACT_NONE)
         return SV_OK;
@@ -420,7 +340,7 @@ static sv_status matmul_batched_offsets(sv_context *ctx, const matmul_plan *q, c
     free(offsets);
     free(scalars);
     if (rc != CLBlastSuccess)
-        return clblast_fail(ctx, "matmul", "CLBlastSgemmBatched", rc);
+        return sv_fail_clblast(ctx, "matmul", "CLBlastSgemmBatched", rc);
     return SV_OK;
 }
 
@@ -438,7 +358,7 @@ static sv_status matmul_cl(sv_context *ctx, const matmul_plan *q, const sv_tenso
                           (size_t)q->batches * m, n, k, 1.0f, a->buffer, 0, k, b->buffer, 0, n,
                           0.0f, y->buffer, 0, n, &ctx->queue, NULL);
         if (rc != CLBlastSuccess)
-            return clblast_fail(ctx, "matmul", "CLBlastSgemm", rc);
+            return sv_fail_clblast(ctx, "matmul", "CLBlastSgemm", rc);
         return SV_OK;
     }
     if (q->a_batches == q->batches && q->b_batches == q->batches) {
@@ -448,7 +368,7 @@ static sv_status matmul_cl(sv_context *ctx, const matmul_plan *q, const sv_tenso
                                         b->buffer, 0, n, k * n, 0.0f, y->buffer, 0, n, m * n,
                                         (size_t)q->batches, &ctx->queue, NULL);
         if (rc != CLBlastSuccess)
-            return clblast_fail(ctx, "matmul", "CLBlastSgemmStridedBatched", rc);
+            return sv_fail_clblast(ctx, "matmul", "CLBlastSgemmStridedBatched", rc);
         return SV_OK;
     }
     return matmul_batched_offsets(ctx, q, a, b, y);
