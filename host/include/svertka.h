@@ -213,7 +213,8 @@ typedef enum sv_pad_mode {
 typedef enum sv_conv_algorithm {
     SV_CONV_AUTO = 0,     /* chosen by device and shape */
     SV_CONV_DIRECT,       /* one output pixel per work-item, 4 output channels */
-    SV_CONV_CPU_BLOCKED   /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
+    SV_CONV_CPU_BLOCKED,  /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
+    SV_CONV_ALGORITHM_COUNT /* not an algorithm: one past the last, for visiting every one */
 } sv_conv_algorithm;
 
 typedef struct sv_conv_params {

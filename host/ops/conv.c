@@ -35,7 +35,7 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     st = sv_validate_activation(&p->activation, "conv", err);
     if (st != SV_OK)
         return st;
-    if (p->algorithm < SV_CONV_AUTO || p->algorithm > SV_CONV_CPU_BLOCKED)
+    if (p->algorithm < SV_CONV_AUTO || p->algorithm >= SV_CONV_ALGORITHM_COUNT)
         return sv_fail_message(err, SV_INVALID_ARGUMENT, "conv: unknown algorithm %d",
                                (int)p->algorithm);
     if (p->pad_mode < SV_PAD_ZERO || p->pad_mode > SV_PAD_CIRCULAR)
