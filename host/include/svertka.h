@@ -49,7 +49,8 @@ SV_API const char *sv_version(void);
     X(BUILD_FAILED, -6, "OpenCL program build failed")                                             \
     X(UNSUPPORTED, -7, "operation or parameter not supported")                                     \
     X(IO, -8, "input/output error")                                                                \
-    X(WRONG_CONTEXT, -9, "objects belong to different contexts")
+    X(WRONG_CONTEXT, -9, "objects belong to different contexts")                                   \
+    X(INTERNAL_ERROR, -10, "internal error: a library defect (a kernel wrote out of bounds)")
 
 typedef enum sv_status {
 #define SV_STATUS_ENUM_(name, value, text) SV_##name = value,

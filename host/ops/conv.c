@@ -99,12 +99,13 @@ static sv_status arrange_weights(sv_context *ctx, const char *options, const sv_
     const int in_per_group = g->c / g->groups, taps = g->kh * g->kw;
     const int blocks = (g->k / g->groups + 7) / 8;
     const size_t count = (size_t)g->groups * blocks * in_per_group * taps * 8;
-    cl_int rc;
-    cl_mem blocked = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, count * sizeof(float), NULL, &rc);
-    if (rc != CL_SUCCESS)
-        return sv_fail_cl(ctx, rc, "clCreateBuffer(conv weight blocks)");
+    cl_mem blocked;
+    sv_status st = sv_device_buffer_create(ctx, CL_MEM_READ_WRITE, count * sizeof(float), NULL,
+                                           "conv weight blocks", &blocked);
+    if (st != SV_OK)
+        return st;
     cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "conv", options, "conv_weights_to_blocks", &kernel);
+    st = sv_program_kernel(ctx, "conv", options, "conv_weights_to_blocks", &kernel);
     if (st == SV_OK) {
         sv_kernel_args args = {kernel, 0, CL_SUCCESS};
         sv_arg_mem(&args, w->buffer);
@@ -119,7 +120,7 @@ static sv_status arrange_weights(sv_context *ctx, const char *options, const sv_
                  : sv_enqueue(ctx, kernel, 1, &global, &local, "conv_weights_to_blocks");
     }
     if (st != SV_OK) {
-        clReleaseMemObject(blocked);
+        sv_device_buffer_release(ctx, blocked);
         return st;
     }
     *out = blocked;
@@ -167,7 +168,7 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
     st = args.rc != CL_SUCCESS ? sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv)")
                                : sv_enqueue(ctx, kernel, 3, global, local, name);
     if (cpu)
-        clReleaseMemObject(weights); /* freed once the queued kernels are done with it */
+        sv_device_buffer_release(ctx, weights); /* freed once the queued kernels are done with it */
     return st;
 }
 
