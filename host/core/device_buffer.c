@@ -117,6 +117,8 @@ static sv_status create_guarded(sv_context *ctx, cl_mem_flags flags, size_t byte
 
 sv_status sv_device_buffer_create(sv_context *ctx, cl_mem_flags flags, size_t bytes,
                                   const void *host_ptr, const char *what, cl_mem *out) {
+    if (sv_injected_failure(ctx, SV_INJECT_ALLOC))
+        return create_failed(ctx, CL_MEM_OBJECT_ALLOCATION_FAILURE, what);
     if (ctx->guard.enabled)
         return create_guarded(ctx, flags, bytes, host_ptr, what, out);
     cl_int rc;

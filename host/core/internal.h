@@ -34,6 +34,9 @@ typedef struct sv_guard_state {
     char pending[1024]; /* a violation found while releasing, reported by the next check */
 } sv_guard_state;
 
+/* Kinds of failure sv_debug_inject_failure can inject. */
+enum { SV_INJECT_ALLOC = 1, SV_INJECT_BUILD = 2 };
+
 struct sv_context {
     sv_device_info device;
     /* OpenCL objects; all NULL on the reference device. */
@@ -42,6 +45,8 @@ struct sv_context {
     cl_command_queue queue;
     sv_program_cache programs;
     sv_guard_state guard;
+    unsigned inject_kinds; /* a pending injected failure: of these kinds, */
+    int inject_countdown;  /* after this many more events of them succeed */
     char last_error[4096];
 };
 
@@ -110,6 +115,15 @@ static inline sv_status sv_guard_after(sv_context *ctx, const char *after) {
     return ctx->guard.enabled ? sv_guard_check(ctx, after) : SV_OK;
 }
 void sv_guard_release(sv_guard_state *guard);
+
+/* Failure injection for tests: of the events of `kinds` (SV_INJECT_ALLOC: a device allocation,
+ * host memory of a reference-path tensor included; SV_INJECT_BUILD: a program build) on ctx,
+ * the first `after_n` from now succeed and the next fails as if the driver had said
+ * CL_MEM_OBJECT_ALLOCATION_FAILURE or CL_BUILD_PROGRAM_FAILURE; then injection is off again.
+ * kinds 0 switches a pending injection off. */
+void sv_debug_inject_failure(sv_context *ctx, unsigned kinds, int after_n);
+/* Counts an event of `kind` (one SV_INJECT_ bit) about to happen; 1 when it must fail. */
+int sv_injected_failure(sv_context *ctx, unsigned kind);
 
 /* A tensor of `rank`/`dims` over the first elements of t's storage (which must hold them): how
  * the planner places activations in shared buffers. */

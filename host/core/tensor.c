@@ -59,7 +59,7 @@ static sv_status allocate_storage(sv_context *ctx, size_t bytes, sv_storage **ou
     s->users = 1;
     s->capacity = (int64_t)(bytes / sizeof(float));
     if (sv_context_is_ref(ctx)) {
-        s->host = malloc(bytes);
+        s->host = sv_injected_failure(ctx, SV_INJECT_ALLOC) ? NULL : malloc(bytes);
         if (!s->host) {
             free(s);
             return sv_fail(ctx, SV_OUT_OF_MEMORY, "tensor of %zu bytes: out of host memory", bytes);
