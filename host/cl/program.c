@@ -96,7 +96,9 @@ static sv_status build_program(sv_context *ctx, const char *name, const char *op
     free(owned[1]);
     if (rc != CL_SUCCESS)
         return sv_fail_cl(ctx, rc, "clCreateProgramWithSource");
-    rc = clBuildProgram(program, 1, &ctx->cl_device, options, NULL, NULL);
+    rc = sv_injected_failure(ctx, SV_INJECT_BUILD)
+             ? CL_BUILD_PROGRAM_FAILURE
+             : clBuildProgram(program, 1, &ctx->cl_device, options, NULL, NULL);
     if (rc != CL_SUCCESS) {
         size_t log_size = 0;
         clGetProgramBuildInfo(program, ctx->cl_device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);

@@ -31,6 +31,10 @@ sv_status sv_context_create(const char *device_spec, sv_context **out, sv_messag
     sv_status st = sv_device_find(device_spec, &ctx->device, &device, err);
     if (st == SV_OK && !sv_context_is_ref(ctx))
         st = open_cl(ctx, device, err);
+    const char *guard = getenv("SVERTKA_GUARD");
+    if (st == SV_OK && !sv_context_is_ref(ctx) && guard && *guard && strcmp(guard, "0") != 0 &&
+        (st = sv_debug_guard_enable(ctx)) != SV_OK)
+        sv_fail_message(err, st, "%s", ctx->last_error);
     if (st != SV_OK) {
         sv_context_release(ctx);
         return st;
@@ -46,6 +50,7 @@ void sv_context_release(sv_context *ctx) {
         clFinish(ctx->queue);
     sv_program_cache_release(&ctx->programs);
     sv_tuning_db_release(ctx->tuning);
+    sv_guard_release(&ctx->guard);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->cl)
@@ -68,5 +73,6 @@ sv_status sv_context_finish(sv_context *ctx) {
     if (sv_context_is_ref(ctx))
         return SV_OK;
     cl_int rc = clFinish(ctx->queue);
-    return rc == CL_SUCCESS ? SV_OK : sv_fail_cl(ctx, rc, "clFinish");
+    return rc == CL_SUCCESS ? sv_guard_after(ctx, "an earlier call")
+                            : sv_fail_cl(ctx, rc, "clFinish");
 }

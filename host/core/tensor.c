@@ -55,20 +55,21 @@ static sv_status allocate_storage(sv_context *ctx, size_t bytes, sv_storage **ou
     sv_storage *s = calloc(1, sizeof *s);
     if (!s)
         return sv_fail(ctx, SV_OUT_OF_MEMORY, "tensor: out of host memory");
+    s->ctx = ctx;
     s->users = 1;
     s->capacity = (int64_t)(bytes / sizeof(float));
     if (sv_context_is_ref(ctx)) {
-        s->host = malloc(bytes);
+        s->host = sv_injected_failure(ctx, SV_INJECT_ALLOC) ? NULL : malloc(bytes);
         if (!s->host) {
             free(s);
             return sv_fail(ctx, SV_OUT_OF_MEMORY, "tensor of %zu bytes: out of host memory", bytes);
         }
     } else {
-        cl_int rc;
-        s->buffer = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &rc);
-        if (rc != CL_SUCCESS) {
+        sv_status st =
+            sv_device_buffer_create(ctx, CL_MEM_READ_WRITE, bytes, NULL, "tensor", &s->buffer);
+        if (st != SV_OK) {
             free(s);
-            return sv_fail_cl(ctx, rc, "clCreateBuffer(tensor)");
+            return st;
         }
     }
     *out = s;
@@ -78,8 +79,7 @@ static sv_status allocate_storage(sv_context *ctx, size_t bytes, sv_storage **ou
 static void release_storage(sv_storage *s) {
     if (--s->users > 0)
         return;
-    if (s->buffer)
-        clReleaseMemObject(s->buffer);
+    sv_device_buffer_release(s->ctx, s->buffer);
     free(s->host);
     free(s);
 }

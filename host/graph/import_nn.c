@@ -550,8 +550,8 @@ static sv_status fold_integer_binary(importer *im, const hostconst *a, const hos
         }
         if (overflow) {
             hc_free(c);
-            return im_fail(im, SV_INVALID_ARGUMENT, "integer overflow: %lld %s %lld",
-                           (long long)x, op, (long long)y);
+            return im_fail(im, SV_INVALID_ARGUMENT, "integer overflow: %lld %s %lld", (long long)x,
+                           op, (long long)y);
         }
         c->i[k] = r;
     }

@@ -97,7 +97,7 @@ sv_status model_prepare_convs(sv_model *m) {
 
 void model_release_convs(sv_model *m) {
     for (int k = 0; m->convs && k < m->pl.nsteps; k++)
-        sv_conv_prepared_release(&m->convs[k]);
+        sv_conv_prepared_release(m->ctx, &m->convs[k]);
     free(m->convs);
     m->convs = NULL;
     sv_tensor_release(m->workspace);
@@ -255,7 +255,16 @@ sv_status sv_model_set_batch(sv_model *m, int64_t batch) {
                        "the model's inputs have fixed shapes: no batch size can be chosen (batch "
                        "%lld requested)",
                        (long long)batch);
-    return plan_for(m, batch);
+    const int64_t previous = m->pl.batch;
+    sv_status st = plan_for(m, batch);
+    if (st != SV_OK && previous > 0) {
+        /* the old plan went first, to make room: back to it, so that the model stays usable */
+        char saved[sizeof m->ctx->last_error];
+        memcpy(saved, m->ctx->last_error, sizeof saved);
+        plan_for(m, previous);
+        memcpy(m->ctx->last_error, saved, sizeof saved);
+    }
+    return st;
 }
 
 int64_t sv_model_batch(const sv_model *m) {
@@ -271,6 +280,8 @@ int sv_model_output_count(const sv_model *m) {
 }
 
 static sv_status describe_value(const sv_model *m, int id, sv_value_info *info) {
+    if (!m->planned)
+        return SV_INVALID_ARGUMENT; /* no shapes: the plan went with a failed re-plan */
     const plan_value *v = &m->pl.values[id];
     memset(info, 0, sizeof *info);
     info->name = m->g.values[id].name;
@@ -350,6 +361,10 @@ static sv_status run(sv_model *m, const float *const *inputs, float *const *outp
     sv_clear_error(ctx);
     if ((!inputs && m->g.ninputs) || !outputs)
         return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_model_run: NULL inputs or outputs");
+    if (!m->planned)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT,
+                       "sv_model_run: the model has no plan: re-planning it failed (call "
+                       "sv_model_set_batch again)");
     plan *pl = &m->pl;
     layer_clock clock = {0, NULL, NULL};
     if (timing) {

@@ -49,7 +49,8 @@ SV_API const char *sv_version(void);
     X(BUILD_FAILED, -6, "OpenCL program build failed")                                             \
     X(UNSUPPORTED, -7, "operation or parameter not supported")                                     \
     X(IO, -8, "input/output error")                                                                \
-    X(WRONG_CONTEXT, -9, "objects belong to different contexts")
+    X(WRONG_CONTEXT, -9, "objects belong to different contexts")                                   \
+    X(INTERNAL_ERROR, -10, "internal error: a library defect (a kernel wrote out of bounds)")
 
 typedef enum sv_status {
 #define SV_STATUS_ENUM_(name, value, text) SV_##name = value,
@@ -533,7 +534,9 @@ SV_API sv_status sv_model_load_memory(sv_context *ctx, const void *data, size_t 
 SV_API void sv_model_release(sv_model *model);
 
 /* Plans for another batch size (a no-op when it is the current one); fails for a model none of
- * whose inputs has a symbolic batch dimension. */
+ * whose inputs has a symbolic batch dimension. On failure the model is planned again for the
+ * batch size it had, when that succeeds (else it has no plan and runs fail until a call here
+ * succeeds). */
 SV_API sv_status sv_model_set_batch(sv_model *model, int64_t batch);
 SV_API int64_t sv_model_batch(const sv_model *model);
 

@@ -73,8 +73,10 @@ static const char *clblast_status_name(int code) {
     }
 }
 
-sv_status sv_fail_clblast(sv_context *ctx, const char *op, const char *routine,
-                          CLBlastStatusCode code) {
+sv_status sv_clblast_result(sv_context *ctx, const char *op, const char *routine,
+                            CLBlastStatusCode code) {
+    if (code == CLBlastSuccess)
+        return sv_guard_after(ctx, routine);
     return sv_fail(ctx, SV_OPENCL, "%s: %s failed: %s (%d)", op, routine,
                    clblast_status_name((int)code), (int)code);
 }

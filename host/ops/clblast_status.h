@@ -6,8 +6,10 @@
 
 #include <clblast_c.h>
 
-/* Records a failed CLBlast call: "<op>: <routine> failed: <name> (<code>)"; returns SV_OPENCL. */
-sv_status sv_fail_clblast(sv_context *ctx, const char *op, const char *routine,
-                          CLBlastStatusCode code);
+/* The outcome of a CLBlast call: a failure is recorded as "<op>: <routine> failed: <name>
+ * (<code>)" (SV_OPENCL); a success is followed by guard mode's check, as CLBlast enqueues its
+ * kernels itself, past sv_enqueue. */
+sv_status sv_clblast_result(sv_context *ctx, const char *op, const char *routine,
+                            CLBlastStatusCode code);
 
 #endif

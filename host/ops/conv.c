@@ -150,9 +150,7 @@ sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv
 }
 
 static sv_status create_buffer(sv_context *ctx, size_t count, const char *what, cl_mem *out) {
-    cl_int rc;
-    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, count * sizeof(float), NULL, &rc);
-    return rc == CL_SUCCESS ? SV_OK : sv_fail_cl(ctx, rc, what);
+    return sv_device_buffer_create(ctx, CL_MEM_READ_WRITE, count * sizeof(float), NULL, what, out);
 }
 
 sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
@@ -173,12 +171,12 @@ sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
         impl->prepared_weight_count ? impl->prepared_weight_count(g, choice.variant) : 0;
     cl_mem weights = NULL;
     if (count) {
-        st = create_buffer(ctx, count, "clCreateBuffer(conv prepared weights)", &weights);
+        st = create_buffer(ctx, count, "conv prepared weights", &weights);
         if (st == SV_OK)
             st = impl->prepare_weights(ctx, p, g, choice.variant, w->buffer, weights);
         if (st != SV_OK) {
             if (weights)
-                clReleaseMemObject(weights);
+                sv_device_buffer_release(ctx, weights);
             return st;
         }
     }
@@ -198,9 +196,9 @@ sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
                      b, y, workspace);
 }
 
-void sv_conv_prepared_release(sv_conv_prepared *prep) {
+void sv_conv_prepared_release(sv_context *ctx, sv_conv_prepared *prep) {
     if (prep->weights)
-        clReleaseMemObject(prep->weights);
+        sv_device_buffer_release(ctx, prep->weights);
     memset(prep, 0, sizeof *prep);
 }
 
@@ -220,12 +218,12 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
         return st;
     cl_mem workspace = NULL;
     if (prep.workspace_count)
-        st = create_buffer(ctx, prep.workspace_count, "clCreateBuffer(conv workspace)", &workspace);
+        st = create_buffer(ctx, prep.workspace_count, "conv workspace", &workspace);
     if (st == SV_OK)
         st = sv_conv_run_prepared(ctx, p, &prep, x, w, b, y, workspace);
     if (workspace)
-        clReleaseMemObject(workspace);
-    sv_conv_prepared_release(&prep);
+        sv_device_buffer_release(ctx, workspace);
+    sv_conv_prepared_release(ctx, &prep);
     return st;
 }
 

@@ -73,7 +73,7 @@ sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
 sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
                                const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
                                const sv_tensor *b, sv_tensor *y, cl_mem workspace);
-void sv_conv_prepared_release(sv_conv_prepared *prep);
+void sv_conv_prepared_release(sv_context *ctx, sv_conv_prepared *prep);
 
 /* The build options every convolution kernel takes: activation and padding mode, and extra
  * ones (may be ""). */

@@ -265,16 +265,13 @@ static sv_status columns(sv_context *ctx, const sv_conv_geometry *g, cl_mem w, s
         rc = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, rows,
                           plane, depth, 1.0f, w, 0, rows, x, x_offset, plane, 0.0f, cols,
                           cols_offset, plane, &ctx->queue, NULL);
-        return rc == CLBlastSuccess ? SV_OK
-                                    : sv_fail_clblast(ctx, "conv_transpose", "CLBlastSgemm", rc);
+        return sv_clblast_result(ctx, "conv_transpose", "CLBlastSgemm", rc);
     }
     rc = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo,
                                     rows, plane, depth, 1.0f, w, 0, rows, w_stride, x, x_offset,
                                     plane, depth * plane, 0.0f, cols, cols_offset, plane,
                                     rows * plane, batch, &ctx->queue, NULL);
-    return rc == CLBlastSuccess
-               ? SV_OK
-               : sv_fail_clblast(ctx, "conv_transpose", "CLBlastSgemmStridedBatched", rc);
+    return sv_clblast_result(ctx, "conv_transpose", "CLBlastSgemmStridedBatched", rc);
 }
 
 /* The columns of images first .. first + images - 1, image after image, each group's block after
@@ -339,12 +336,10 @@ static sv_status run_gemm(sv_context *ctx, const sv_conv_transpose_params *p,
                        image_mib, (double)limit * sizeof(float) / 1048576.0);
     const size_t image_cols =
         (size_t)g->k * (size_t)g->kh * (size_t)g->kw * (size_t)g->h * (size_t)g->w;
-    cl_int rc;
-    cl_mem cols = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE,
-                                 (size_t)chunk * image_cols * sizeof(float), NULL, &rc);
-    if (rc != CL_SUCCESS)
-        return sv_fail_cl(ctx, rc, "clCreateBuffer(conv_transpose columns)");
-    sv_status st = SV_OK;
+    cl_mem cols;
+    sv_status st =
+        sv_device_buffer_create(ctx, CL_MEM_READ_WRITE, (size_t)chunk * image_cols * sizeof(float),
+                                NULL, "conv_transpose columns", &cols);
     for (int first = 0; first < g->n && st == SV_OK; first += chunk) {
         const int images = g->n - first < chunk ? g->n - first : chunk;
         st = chunk_columns(ctx, g, x, w, first, images, cols);
@@ -352,7 +347,7 @@ static sv_status run_gemm(sv_context *ctx, const sv_conv_transpose_params *p,
             st = col2im(ctx, p, g, cols, b, y, w->buffer, first, images);
     }
     /* OpenCL keeps the buffer alive until the queued commands that use it are done */
-    clReleaseMemObject(cols);
+    sv_device_buffer_release(ctx, cols);
     return st;
 }
 

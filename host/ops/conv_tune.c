@@ -75,13 +75,9 @@ static void try_candidate(sv_context *ctx, const sv_conv_params *p, const sv_con
     sv_conv_prepared prep;
     cl_mem workspace = NULL;
     sv_status st = sv_conv_prepare_choice(ctx, p, g, r->choice, o->w, &prep);
-    if (st == SV_OK && prep.workspace_count) {
-        cl_int rc;
-        workspace = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, prep.workspace_count * sizeof(float),
-                                   NULL, &rc);
-        if (rc != CL_SUCCESS)
-            st = sv_fail_cl(ctx, rc, "clCreateBuffer(tune workspace)");
-    }
+    if (st == SV_OK && prep.workspace_count)
+        st = sv_device_buffer_create(ctx, CL_MEM_READ_WRITE, prep.workspace_count * sizeof(float),
+                                     NULL, "tune workspace", &workspace);
     double first = 0.0;
     const size_t per_image = (size_t)(o->y->count / o->y->dims[0]);
     if (st == SV_OK) /* the first run also builds the programs: checked, not timed */
@@ -115,8 +111,8 @@ static void try_candidate(sv_context *ctx, const sv_conv_params *p, const sv_con
         snprintf(r->outcome, sizeof r->outcome, "ok");
     }
     if (workspace)
-        clReleaseMemObject(workspace);
-    sv_conv_prepared_release(&prep);
+        sv_device_buffer_release(ctx, workspace);
+    sv_conv_prepared_release(ctx, &prep);
 }
 
 sv_status sv_conv_tune(sv_context *ctx, const sv_conv_params *p, const sv_conv_tune_operands *o,

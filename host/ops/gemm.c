@@ -155,8 +155,8 @@ static sv_status gemm_cl(sv_context *ctx, const sv_gemm_params *p, const sv_tens
         p->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n, (size_t)k,
         p->alpha, a->buffer, 0, (size_t)a->dims[1], b->buffer, 0, (size_t)b->dims[1],
         c ? 1.0f : 0.0f, y->buffer, 0, (size_t)n, &ctx->queue, NULL);
-    if (rc != CLBlastSuccess)
-        return sv_fail_clblast(ctx, "gemm", "CLBlastSgemm", rc);
+    if ((st = sv_clblast_result(ctx, "gemm", "CLBlastSgemm", rc)) != SV_OK)
+        return st;
 
     if (p->activation.kind == SV_ACT_NONE)
         return SV_OK;
@@ -339,9 +339,7 @@ static sv_status matmul_batched_offsets(sv_context *ctx, const matmul_plan *q, c
                             y->buffer, y_offsets, n, batches, &ctx->queue, NULL);
     free(offsets);
     free(scalars);
-    if (rc != CLBlastSuccess)
-        return sv_fail_clblast(ctx, "matmul", "CLBlastSgemmBatched", rc);
-    return SV_OK;
+    return sv_clblast_result(ctx, "matmul", "CLBlastSgemmBatched", rc);
 }
 
 static sv_status matmul_cl(sv_context *ctx, const matmul_plan *q, const sv_tensor *a,
@@ -357,9 +355,7 @@ static sv_status matmul_cl(sv_context *ctx, const matmul_plan *q, const sv_tenso
         rc = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo,
                           (size_t)q->batches * m, n, k, 1.0f, a->buffer, 0, k, b->buffer, 0, n,
                           0.0f, y->buffer, 0, n, &ctx->queue, NULL);
-        if (rc != CLBlastSuccess)
-            return sv_fail_clblast(ctx, "matmul", "CLBlastSgemm", rc);
-        return SV_OK;
+        return sv_clblast_result(ctx, "matmul", "CLBlastSgemm", rc);
     }
     if (q->a_batches == q->batches && q->b_batches == q->batches) {
         /* no broadcasting: batch t reads matrix t of A and of B */
@@ -367,9 +363,7 @@ static sv_status matmul_cl(sv_context *ctx, const matmul_plan *q, const sv_tenso
                                         CLBlastTransposeNo, m, n, k, 1.0f, a->buffer, 0, k, m * k,
                                         b->buffer, 0, n, k * n, 0.0f, y->buffer, 0, n, m * n,
                                         (size_t)q->batches, &ctx->queue, NULL);
-        if (rc != CLBlastSuccess)
-            return sv_fail_clblast(ctx, "matmul", "CLBlastSgemmStridedBatched", rc);
-        return SV_OK;
+        return sv_clblast_result(ctx, "matmul", "CLBlastSgemmStridedBatched", rc);
     }
     return matmul_batched_offsets(ctx, q, a, b, y);
 }

@@ -195,7 +195,7 @@ sv_status sv_enqueue(sv_context *ctx, cl_kernel kernel, cl_uint dims, const size
     cl_int rc =
         clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global, local, 0, NULL, NULL);
     if (rc == CL_SUCCESS)
-        return SV_OK;
+        return sv_guard_after(ctx, name);
     char what[128];
     snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
     return sv_fail_cl(ctx, rc, what);

@@ -84,7 +84,8 @@ size_t sv_conv_channel_items(const sv_conv_geometry *g, int block);
 void sv_conv_args(sv_kernel_args *a, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
                   const sv_tensor *y, const sv_conv_geometry *g);
 
-/* Enqueues an NDRange on the context's queue; `name` goes into the error message. */
+/* Enqueues an NDRange on the context's queue; `name` goes into the error message. Every kernel
+ * of the library is enqueued here, so that guard mode can check the guards after each. */
 sv_status sv_enqueue(sv_context *ctx, cl_kernel kernel, cl_uint dims, const size_t *global,
                      const size_t *local, const char *name);
 

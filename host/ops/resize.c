@@ -94,11 +94,11 @@ static sv_status enqueue_with_table(sv_context *ctx, const char *name, const sv_
     sv_status st = sv_program_kernel(ctx, "resize", "", name, &kernel);
     if (st != SV_OK)
         return st;
-    cl_int rc;
-    cl_mem buffer = clCreateBuffer(ctx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, table_bytes,
-                                   (void *)(uintptr_t)table, &rc);
-    if (rc != CL_SUCCESS)
-        return sv_fail_cl(ctx, rc, "clCreateBuffer(resize table)");
+    cl_mem buffer;
+    st = sv_device_buffer_create(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, table_bytes, table,
+                                 "resize table", &buffer);
+    if (st != SV_OK)
+        return st;
     sv_kernel_args args = {kernel, 0, CL_SUCCESS};
     sv_arg_mem(&args, x->buffer);
     sv_arg_mem(&args, y->buffer);
@@ -107,13 +107,13 @@ static sv_status enqueue_with_table(sv_context *ctx, const char *name, const sv_
     for (int i = 0; i < nints; i++)
         sv_arg_int(&args, ints[i]);
     if (args.rc != CL_SUCCESS) {
-        clReleaseMemObject(buffer);
+        sv_device_buffer_release(ctx, buffer);
         return sv_fail_cl(ctx, args.rc, "clSetKernelArg(resize)");
     }
     const size_t local = 64, global = sv_round_up((size_t)y->count, local);
     st = sv_enqueue(ctx, kernel, 1, &global, &local, name);
     /* the buffer lives on until the kernel that uses it has finished */
-    clReleaseMemObject(buffer);
+    sv_device_buffer_release(ctx, buffer);
     return st;
 }
 
