@@ -10,7 +10,7 @@ int cli_open_model(const char *spec, const char *path, int keep, long batch, sv_
     sv_message msg;
     if (sv_context_create(spec, ctx, &msg) != SV_OK)
         return cli_error(CLI_FAILURE, "%s", msg.text);
-    sv_model_options options = {keep};
+    sv_model_options options = {keep, SV_CONV_AUTO};
     if (sv_model_load(*ctx, path, &options, model) != SV_OK ||
         (batch > 0 && sv_model_set_batch(*model, batch) != SV_OK)) {
         cli_error(CLI_FAILURE, "%s", sv_last_error(*ctx));

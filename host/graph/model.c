@@ -16,8 +16,9 @@ struct sv_model {
     plan pl;
     int planned;
     int keep_intermediates;
-    int ran;             /* a run completed since the last plan */
-    sv_tensor **weights; /* per graph value: an initializer's device copy, made once */
+    sv_conv_algorithm conv_algorithm; /* every convolution's, or SV_CONV_AUTO */
+    int ran;                          /* a run completed since the last plan */
+    sv_tensor **weights;              /* per graph value: an initializer's device copy, made once */
 };
 
 /* The device tensor of a constant a step reads: initializers come from (or go into) the
@@ -82,6 +83,9 @@ static sv_status plan_for(sv_model *m, int64_t batch) {
     sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &m->pl, &msg);
     if (st != SV_OK)
         return sv_fail_from_message(m->ctx, st, &msg);
+    for (int k = 0; k < m->pl.nsteps && m->conv_algorithm != SV_CONV_AUTO; k++)
+        if (m->pl.steps[k].kind == STEP_CONV)
+            m->pl.steps[k].p.conv.algorithm = m->conv_algorithm;
     m->planned = 1;
     st = allocate(m);
     if (st != SV_OK) {
@@ -91,6 +95,18 @@ static sv_status plan_for(sv_model *m, int64_t batch) {
     return st;
 }
 
+/* Whether the op library knows the algorithm: asked of its own validation, so that algorithms
+ * added there are accepted here. */
+static sv_status check_conv_algorithm(sv_context *ctx, sv_conv_algorithm algorithm) {
+    sv_conv_params p = sv_conv_params_default(1);
+    p.algorithm = algorithm;
+    const int64_t dims[3] = {1, 1, 1};
+    int64_t out[3];
+    sv_message msg;
+    sv_status st = sv_conv_output_shape(&p, 3, dims, dims, NULL, out, &msg);
+    return st == SV_OK ? SV_OK : sv_fail(ctx, st, "model options: %s", msg.text);
+}
+
 static sv_status load(sv_context *ctx, const void *data, size_t size, const char *base_dir,
                       const sv_model_options *options, sv_model **out) {
     sv_model *m = calloc(1, sizeof *m);
@@ -98,8 +114,14 @@ static sv_status load(sv_context *ctx, const void *data, size_t size, const char
         return sv_fail(ctx, SV_OUT_OF_MEMORY, "model: out of host memory");
     m->ctx = ctx;
     m->keep_intermediates = options ? options->keep_intermediates : 0;
+    m->conv_algorithm = options ? options->conv_algorithm : SV_CONV_AUTO;
+    sv_status st = check_conv_algorithm(ctx, m->conv_algorithm);
+    if (st != SV_OK) {
+        sv_model_release(m);
+        return st;
+    }
     sv_message msg;
-    sv_status st = sv_context_create("ref", &m->host, &msg);
+    st = sv_context_create("ref", &m->host, &msg);
     if (st == SV_OK)
         st = graph_load(data, size, base_dir, &m->g, &msg);
     if (st != SV_OK) {

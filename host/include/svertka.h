@@ -476,6 +476,9 @@ typedef struct sv_model sv_model;
 typedef struct sv_model_options {
     int keep_intermediates; /* 1: every layer's output keeps its own buffer (for verification);
                                0: activations share buffers by liveness */
+    sv_conv_algorithm conv_algorithm; /* SV_CONV_AUTO (0): chosen per layer by device and shape;
+                                         another: every convolution runs with it, and a run fails
+                                         with SV_UNSUPPORTED where it cannot */
 } sv_model_options;
 
 /* A graph input or output: name, shape at the planned batch size. */

@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_fail(__FILE__, __LINE__, "cannot create a reference context");
     sv_model *m = NULL;
     for (int keep = 0; keep < 2; keep++) {
-        const sv_model_options options = {keep};
+        const sv_model_options options = {keep, SV_CONV_AUTO};
         if (sv_model_load_memory(ctx, data, size, &options, &m) != SV_OK) {
             FUZZ_CHECK(sv_last_error(ctx)[0] != '\0', "a failure without a message");
             return 0;
