@@ -152,5 +152,12 @@ void plan_free(plan *pl);
 int plan_new_value(plan *pl, int rank, const int64_t *dims);
 /* The fusion passes (passes.c). */
 sv_status plan_fuse(plan *pl, sv_message *err);
+/* Refuses, with SV_OUT_OF_MEMORY and the numbers, a plan whose device tensors the device cannot
+ * hold: an activation buffer or a constant larger than the device's largest allocation, or
+ * weights and activation buffers together larger than its global memory (a limit of 0, as the
+ * reference device reports, is no limit). Scratch that ops take for the duration of one layer
+ * (rearranged convolution weights, CLBlast's temporaries) is not counted. */
+sv_status plan_check_device_memory(const graph *g, const plan *pl, const sv_device_info *dev,
+                                   sv_message *err);
 
 #endif

@@ -72,21 +72,27 @@ static sv_status allocate(sv_model *m) {
     return st;
 }
 
+/* Plans for `batch` and allocates what the plan needs. A plan that fails, or that the device
+ * cannot hold, is refused before anything is allocated for it, and the current plan stays. */
 static sv_status plan_for(sv_model *m, int64_t batch) {
     if (m->planned && m->pl.batch == batch)
         return SV_OK;
-    if (m->planned)
-        plan_free(&m->pl);
-    m->planned = 0;
-    m->ran = 0;
+    plan next;
     sv_message msg;
-    sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &m->pl, &msg);
+    sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &next, &msg);
+    if (st == SV_OK &&
+        (st = plan_check_device_memory(&m->g, &next, &m->ctx->device, &msg)) != SV_OK)
+        plan_free(&next);
     if (st != SV_OK)
         return sv_fail_from_message(m->ctx, st, &msg);
-    for (int k = 0; k < m->pl.nsteps && m->conv_algorithm != SV_CONV_AUTO; k++)
-        if (m->pl.steps[k].kind == STEP_CONV)
-            m->pl.steps[k].p.conv.algorithm = m->conv_algorithm;
+    for (int k = 0; k < next.nsteps && m->conv_algorithm != SV_CONV_AUTO; k++)
+        if (next.steps[k].kind == STEP_CONV)
+            next.steps[k].p.conv.algorithm = m->conv_algorithm;
+    if (m->planned)
+        plan_free(&m->pl);
+    m->pl = next;
     m->planned = 1;
+    m->ran = 0;
     st = allocate(m);
     if (st != SV_OK) {
         plan_free(&m->pl);
@@ -227,12 +233,16 @@ sv_status sv_model_set_batch(sv_model *m, int64_t batch) {
     if (!m)
         return SV_INVALID_ARGUMENT;
     sv_clear_error(m->ctx);
-    if (batch != m->pl.batch && !has_symbolic_batch(m))
-        return sv_fail(m->ctx, SV_SHAPE_MISMATCH,
-                       "the model's inputs have fixed shapes: no batch size can be chosen (batch "
-                       "%lld requested)",
-                       (long long)batch);
-    return plan_for(m, batch);
+    sv_status st;
+    /* fixed shapes are planned at batch 1, and re-planned there after a failed allocation */
+    if (batch != (m->planned ? m->pl.batch : 1) && !has_symbolic_batch(m))
+        st = sv_fail(m->ctx, SV_SHAPE_MISMATCH,
+                     "the model's inputs have fixed shapes: no batch size can be chosen (batch "
+                     "%lld requested)",
+                     (long long)batch);
+    else
+        st = plan_for(m, batch);
+    return st;
 }
 
 int64_t sv_model_batch(const sv_model *m) {
@@ -258,13 +268,13 @@ static sv_status describe_value(const sv_model *m, int id, sv_value_info *info) 
 }
 
 sv_status sv_model_input(const sv_model *m, int index, sv_value_info *info) {
-    if (!m || !info || index < 0 || index >= m->g.ninputs)
+    if (!m || !m->planned || !info || index < 0 || index >= m->g.ninputs)
         return SV_INVALID_ARGUMENT;
     return describe_value(m, m->g.inputs[index], info);
 }
 
 sv_status sv_model_output(const sv_model *m, int index, sv_value_info *info) {
-    if (!m || !info || index < 0 || index >= m->g.noutputs)
+    if (!m || !m->planned || !info || index < 0 || index >= m->g.noutputs)
         return SV_INVALID_ARGUMENT;
     return describe_value(m, m->g.outputs[index], info);
 }
@@ -321,12 +331,14 @@ static void clock_release(layer_clock *c) {
 
 static sv_status run(sv_model *m, const float *const *inputs, float *const *outputs,
                      sv_run_timing *timing) {
-    if (!m)
-        return SV_INVALID_ARGUMENT;
     sv_context *ctx = m->ctx;
     sv_clear_error(ctx);
     if ((!inputs && m->g.ninputs) || !outputs)
         return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_model_run: NULL inputs or outputs");
+    if (!m->planned)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT,
+                       "the model has no plan: its device buffers could not be allocated; set a "
+                       "batch size that fits");
     plan *pl = &m->pl;
     layer_clock clock = {0, NULL, NULL};
     if (timing) {
@@ -390,14 +402,14 @@ static sv_status run(sv_model *m, const float *const *inputs, float *const *outp
 }
 
 sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *outputs) {
-    return run(m, inputs, outputs, NULL);
+    return m ? run(m, inputs, outputs, NULL) : SV_INVALID_ARGUMENT;
 }
 
 sv_status sv_model_run_timed(sv_model *m, const float *const *inputs, float *const *outputs,
                              sv_run_timing *timing) {
     if (m && !timing)
         return sv_fail(m->ctx, SV_INVALID_ARGUMENT, "sv_model_run_timed: NULL timing");
-    return run(m, inputs, outputs, timing);
+    return m ? run(m, inputs, outputs, timing) : SV_INVALID_ARGUMENT;
 }
 
 int sv_model_layer_count(const sv_model *m) {

@@ -90,8 +90,8 @@ typedef struct sv_device_info {
     char device_version[128]; /* e.g. "OpenCL 3.0 CUDA" */
     unsigned compute_units;
     unsigned max_clock_mhz;
-    uint64_t global_mem_bytes;
-    uint64_t max_alloc_bytes;
+    uint64_t global_mem_bytes; /* 0 on the reference device: no limit but the host's memory */
+    uint64_t max_alloc_bytes;  /* the largest single buffer; 0 on the reference device */
     uint64_t local_mem_bytes;
     size_t max_work_group_size;
     double peak_gflops; /* fp32 peak where it can be derived (NVIDIA GPUs), else 0 */
@@ -470,6 +470,13 @@ SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, cons
  * Models: ONNX files loaded into a plan of steps on a context.
  * A model belongs to its context: use it from one thread at a time, like the context. Two models
  * on two contexts may run in two threads at once.
+ *
+ * Device memory. Loading and sv_model_set_batch check the plan against the device before
+ * allocating anything: every activation buffer and weight within the device's largest
+ * allocation (max_alloc_bytes), and weights plus activation buffers together within its global
+ * memory (global_mem_bytes); a plan beyond either is refused with SV_OUT_OF_MEMORY and a message
+ * giving the sizes. The check is per model: memory that other models and tensors already hold is
+ * not subtracted. On the reference device only the per-tensor limit of 2^31 - 1 elements holds.
  * ------------------------------------------------------------------------------------------- */
 typedef struct sv_model sv_model;
 
@@ -511,8 +518,11 @@ SV_API sv_status sv_model_load_memory(sv_context *ctx, const void *data, size_t 
                                       const sv_model_options *options, sv_model **out);
 SV_API void sv_model_release(sv_model *model);
 
-/* Plans for another batch size (a no-op when it is the current one); fails for a model none of
- * whose inputs has a symbolic batch dimension. */
+/* Plans for another batch size, 1 to 2^31 - 1 (a no-op when it is the current one); fails for a
+ * model none of whose inputs has a symbolic batch dimension, and for a batch the device cannot
+ * hold (SV_OUT_OF_MEMORY, see above). On failure the model keeps its plan and batch, unless the
+ * device then fails an allocation the check allowed: the model is left without a plan, and its
+ * runs fail until a sv_model_set_batch succeeds. */
 SV_API sv_status sv_model_set_batch(sv_model *model, int64_t batch);
 SV_API int64_t sv_model_batch(const sv_model *model);
 
