@@ -4,6 +4,7 @@
 #include "graph/graph.h"
 #include "ops/op_common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@ struct sv_model {
     sv_conv_algorithm conv_algorithm; /* every convolution's, or SV_CONV_AUTO */
     int ran;                          /* a run completed since the last plan */
     sv_tensor **weights;              /* per graph value: an initializer's device copy, made once */
+    /* Serialises the calls that use or change the plan and the device buffers (run, set_batch,
+     * layer_output), so that threads sharing a model take turns instead of mixing their data in
+     * its buffers. A pointer, so that the calls taking a const model can lock it too. */
+    pthread_mutex_t *lock;
 };
 
 /* The device tensor of a constant a step reads: initializers come from (or go into) the
@@ -126,6 +131,13 @@ static sv_status load(sv_context *ctx, const void *data, size_t size, const char
         sv_model_release(m);
         return st;
     }
+    m->lock = malloc(sizeof *m->lock);
+    if (!m->lock || pthread_mutex_init(m->lock, NULL) != 0) {
+        free(m->lock);
+        m->lock = NULL;
+        sv_model_release(m);
+        return sv_fail(ctx, SV_OUT_OF_MEMORY, "model: cannot create its lock");
+    }
     sv_message msg;
     st = sv_context_create("ref", &m->host, &msg);
     if (st == SV_OK)
@@ -219,6 +231,9 @@ void sv_model_release(sv_model *m) {
     free(m->weights);
     graph_free(&m->g);
     sv_context_release(m->host);
+    if (m->lock)
+        pthread_mutex_destroy(m->lock);
+    free(m->lock);
     free(m);
 }
 
@@ -232,6 +247,7 @@ static int has_symbolic_batch(const sv_model *m) {
 sv_status sv_model_set_batch(sv_model *m, int64_t batch) {
     if (!m)
         return SV_INVALID_ARGUMENT;
+    pthread_mutex_lock(m->lock);
     sv_clear_error(m->ctx);
     sv_status st;
     /* fixed shapes are planned at batch 1, and re-planned there after a failed allocation */
@@ -242,6 +258,7 @@ sv_status sv_model_set_batch(sv_model *m, int64_t batch) {
                      (long long)batch);
     else
         st = plan_for(m, batch);
+    pthread_mutex_unlock(m->lock);
     return st;
 }
 
@@ -401,15 +418,26 @@ static sv_status run(sv_model *m, const float *const *inputs, float *const *outp
     return st;
 }
 
+/* One run at a time per model, however many threads share it. */
+static sv_status run_locked(sv_model *m, const float *const *inputs, float *const *outputs,
+                            int timed, sv_run_timing *timing) {
+    if (!m)
+        return SV_INVALID_ARGUMENT;
+    pthread_mutex_lock(m->lock);
+    sv_status st = timed && !timing
+                       ? sv_fail(m->ctx, SV_INVALID_ARGUMENT, "sv_model_run_timed: NULL timing")
+                       : run(m, inputs, outputs, timing);
+    pthread_mutex_unlock(m->lock);
+    return st;
+}
+
 sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *outputs) {
-    return m ? run(m, inputs, outputs, NULL) : SV_INVALID_ARGUMENT;
+    return run_locked(m, inputs, outputs, 0, NULL);
 }
 
 sv_status sv_model_run_timed(sv_model *m, const float *const *inputs, float *const *outputs,
                              sv_run_timing *timing) {
-    if (m && !timing)
-        return sv_fail(m->ctx, SV_INVALID_ARGUMENT, "sv_model_run_timed: NULL timing");
-    return m ? run(m, inputs, outputs, timing) : SV_INVALID_ARGUMENT;
+    return run_locked(m, inputs, outputs, 1, timing);
 }
 
 int sv_model_layer_count(const sv_model *m) {
@@ -501,16 +529,23 @@ sv_status sv_model_layer(const sv_model *m, int index, sv_layer_info *info) {
 }
 
 sv_status sv_model_layer_output(const sv_model *m, int index, float *host, int64_t count) {
-    if (!m || index < 0 || index >= m->pl.nsteps)
+    if (!m)
         return SV_INVALID_ARGUMENT;
+    pthread_mutex_lock(m->lock);
     sv_clear_error(m->ctx);
-    if (!m->keep_intermediates)
-        return sv_fail(m->ctx, SV_INVALID_ARGUMENT,
-                       "layer outputs are kept only when the model is loaded with "
-                       "keep_intermediates");
-    if (!m->ran)
-        return sv_fail(m->ctx, SV_INVALID_ARGUMENT, "the model has not run since it was planned");
-    return sv_tensor_download(m->pl.values[m->pl.steps[index].output].tensor, host, count);
+    sv_status st;
+    if (index < 0 || index >= m->pl.nsteps)
+        st = SV_INVALID_ARGUMENT;
+    else if (!m->keep_intermediates)
+        st = sv_fail(m->ctx, SV_INVALID_ARGUMENT,
+                     "layer outputs are kept only when the model is loaded with "
+                     "keep_intermediates");
+    else if (!m->ran)
+        st = sv_fail(m->ctx, SV_INVALID_ARGUMENT, "the model has not run since it was planned");
+    else
+        st = sv_tensor_download(m->pl.values[m->pl.steps[index].output].tensor, host, count);
+    pthread_mutex_unlock(m->lock);
+    return st;
 }
 
 int64_t sv_model_peak_activation_bytes(const sv_model *m) {

@@ -9,8 +9,10 @@
  *  - the library never prints, exits or aborts: a failing call on a context records a message
  *    retrievable with sv_last_error(); calls made without a context take an optional
  *    sv_message* that receives it;
- *  - a context is the unit of isolation: use one context from one thread at a time; different
- *    contexts may be used from different threads concurrently.
+ *  - threads: a context and its tensors are used from one thread at a time; different contexts
+ *    may be used from different threads at once (fully parallel); a model's run, set_batch and
+ *    layer_output calls lock the model, so threads may share one model and take turns (see
+ *    "Models" below).
  */
 #ifndef SVERTKA_H
 #define SVERTKA_H
@@ -468,8 +470,19 @@ SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, cons
 
 /* ---------------------------------------------------------------------------------------------
  * Models: ONNX files loaded into a plan of steps on a context.
- * A model belongs to its context: use it from one thread at a time, like the context. Two models
- * on two contexts may run in two threads at once.
+ *
+ * Threads. Models on different contexts run in different threads fully in parallel. A model
+ * lives on its context's queue and buffers, so its calls that use them (sv_model_run,
+ * sv_model_run_timed, sv_model_set_batch, sv_model_layer_output) take the model's lock: threads
+ * sharing one model get the same bit-identical results as running one after another, one run
+ * at a time. What the lock cannot make safe, and the caller must not do:
+ *  - use the model's context (its other models, tensors and ops) from another thread meanwhile;
+ *  - change the batch while another thread may run the model: a run reads and writes arrays of
+ *    the current batch's size, and the describing calls (sv_model_input, sv_model_layer, ...)
+ *    return what the plan of the moment holds;
+ *  - rely on sv_last_error(ctx) after a failed call while another thread uses the model (the
+ *    status is the call's own; the message may already be the next call's);
+ *  - release the model while another thread uses it.
  *
  * Device memory. Loading and sv_model_set_batch check the plan against the device before
  * allocating anything: every activation buffer and weight within the device's largest
