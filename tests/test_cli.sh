@@ -127,6 +127,24 @@ expect 2 "svertka: error: --seconds expects a positive number" -- bench "$models
 expect 2 "svertka: error: bench: a model file is required" -- bench
 expect 1 "dimension 1 is 1099511627776" -- bench "$bad/huge_dims.onnx" --batch 2
 
+# batch sizes beyond a tensor dimension, or beyond what the device can hold: refused with the
+# numbers before anything is allocated, by run and by bench
+expect 1 "svertka: error: batch 1099511627776 is outside 1..2147483647" -- \
+  run "$models/segnet.onnx" --input "$models/segnet_input.npy" --batch 1099511627776 --device ref
+expect 1 "svertka: error: batch 1099511627776 is outside 1..2147483647" -- \
+  bench "$models/segnet.onnx" --batch 1099511627776
+# segnet's largest activation is 16 x 32 x 32 floats (64 KiB) a sample: one sample more than the
+# default device's largest allocation (as 'devices' prints it, rounded up) cannot be held
+max_alloc_gib=$("$svertka" devices | awk '/\(default\)/ {print $7}')
+huge=$(awk -v g="${max_alloc_gib:-0}" 'BEGIN {printf "%d", (g + 0.05) * 16384 + 1}')
+if [[ -z $max_alloc_gib ]] || (( huge * 16384 > 2147483647 )); then
+  echo "skipped: no batch of segnet exceeds the default device's largest allocation (${max_alloc_gib:-no device})"
+else
+  expect 1 "per allocation (max_alloc " -- \
+    run "$models/segnet.onnx" --input "$models/segnet_input.npy" --batch "$huge" --device cl
+  expect 1 "svertka: error: batch $huge: activation buffer" -- bench "$models/segnet.onnx" --batch "$huge" --device cl
+fi
+
 # bad files: a clear one-line error and exit 1, never a crash
 head -c 300 "$models/lenet_digits.onnx" > "$tmp/truncated.onnx"
 expect 1 "not an ONNX model: the 300 bytes do not parse" -- info "$tmp/truncated.onnx"

@@ -152,6 +152,19 @@ const char *test_spec_name(const char *spec) {
     return spec ? spec : "device";
 }
 
+int test_conv_algorithm_count(void) {
+    sv_conv_params p = sv_conv_params_default(1);
+    const int64_t dims[3] = {1, 1, 1};
+    int64_t out[3];
+    int count = 0;
+    for (; count < 64; count++) {
+        p.algorithm = (sv_conv_algorithm)(SV_CONV_AUTO + count);
+        if (sv_conv_output_shape(&p, 3, dims, dims, NULL, out, NULL) != SV_OK)
+            break;
+    }
+    return count;
+}
+
 /* The tolerance of one element: atol + rtol |r| + gamma magnitude[i] + bound[i], each term present
  * when its array or factor is; specials: NaN and infinite references must be matched exactly. */
 typedef struct tolerance {

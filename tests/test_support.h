@@ -55,6 +55,11 @@ const char *test_spec(int index);
 /* A spec as messages name it: "device" for the default device. */
 const char *test_spec_name(const char *spec);
 
+/* The number of sv_conv_algorithm values the library accepts (at most 64 are tried): SV_CONV_AUTO
+ * to the last one, as sv_conv_output_shape validates them, so that loops over them include
+ * algorithms added later. No Check assertion: programs outside a suite use it too. */
+int test_conv_algorithm_count(void);
+
 /* A tensor holding `data`; fails the test on error. */
 sv_tensor *test_tensor_from(sv_context *ctx, float *data, int rank, const int64_t *dims);
 /* A tensor of the given shape filled with NaN, so that an element the op never writes fails

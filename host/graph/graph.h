@@ -140,10 +140,11 @@ typedef struct plan {
     int64_t peak_activation_bytes;
 } plan;
 
-/* Builds the plan for `batch` (the size of every graph input's symbolic dimension 0): translates every node (folding what is known on the host with
- * the reference context `host`), then fuses (BatchNorm and Pad into Conv, activations into their
- * producer) and assigns activation buffers by liveness, unless keep_intermediates asks for every
- * value to keep its own. Device tensors are not created here. */
+/* Builds the plan for `batch` (the size of every graph input's symbolic dimension 0): translates
+ * every node (folding what is known on the host with the reference context `host`), then fuses
+ * (BatchNorm and Pad into Conv, activations into their producer) and assigns activation buffers by
+ * liveness, unless keep_intermediates asks for every value to keep its own. Device tensors are not
+ * created here. */
 sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_intermediates,
                      plan *pl, sv_message *err);
 void plan_free(plan *pl);
@@ -152,5 +153,12 @@ void plan_free(plan *pl);
 int plan_new_value(plan *pl, int rank, const int64_t *dims);
 /* The fusion passes (passes.c). */
 sv_status plan_fuse(plan *pl, sv_message *err);
+/* Refuses, with SV_OUT_OF_MEMORY and the numbers, a plan whose device tensors the device cannot
+ * hold: an activation buffer or a constant larger than the device's largest allocation, or
+ * weights and activation buffers together larger than its global memory (a limit of 0, as the
+ * reference device reports, is no limit). Scratch that ops take for the duration of one layer
+ * (rearranged convolution weights, CLBlast's temporaries) is not counted. */
+sv_status plan_check_device_memory(const graph *g, const plan *pl, const sv_device_info *dev,
+                                   sv_message *err);
 
 #endif

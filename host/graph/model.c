@@ -4,6 +4,7 @@
 #include "graph/executor.h"
 #include "ops/conv_transpose.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,23 +112,42 @@ static void unplan(sv_model *m) {
     m->planned = 0;
 }
 
+/* Plans for `batch` and allocates what the plan needs. A plan that fails, or that the device
+ * cannot hold, is refused before anything is allocated for it, and the current plan stays. */
 static sv_status plan_for(sv_model *m, int64_t batch) {
     if (m->planned && m->pl.batch == batch)
         return SV_OK;
-    if (m->planned)
-        unplan(m);
-    m->ran = 0;
+    plan next;
     sv_message msg;
-    sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &m->pl, &msg);
+    sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &next, &msg);
+    if (st == SV_OK &&
+        (st = plan_check_device_memory(&m->g, &next, &m->ctx->device, &msg)) != SV_OK)
+        plan_free(&next);
     if (st != SV_OK)
         return sv_fail_from_message(m->ctx, st, &msg);
+    if (m->planned)
+        unplan(m);
+    m->pl = next;
     m->planned = 1;
+    m->ran = 0;
     st = allocate(m);
     if (st == SV_OK)
         st = model_prepare_convs(m);
     if (st != SV_OK)
         unplan(m);
     return st;
+}
+
+/* Whether the op library knows the algorithm: asked of its own validation, so that algorithms
+ * added there are accepted here. */
+static sv_status check_conv_algorithm(sv_context *ctx, sv_conv_algorithm algorithm) {
+    sv_conv_params p = sv_conv_params_default(1);
+    p.algorithm = algorithm;
+    const int64_t dims[3] = {1, 1, 1};
+    int64_t out[3];
+    sv_message msg;
+    sv_status st = sv_conv_output_shape(&p, 3, dims, dims, NULL, out, &msg);
+    return st == SV_OK ? SV_OK : sv_fail(ctx, st, "model options: %s", msg.text);
 }
 
 static sv_status load(sv_context *ctx, const void *data, size_t size, const char *base_dir,
@@ -138,13 +158,20 @@ static sv_status load(sv_context *ctx, const void *data, size_t size, const char
     m->ctx = ctx;
     m->keep_intermediates = options ? options->keep_intermediates : 0;
     m->conv_algorithm = options ? options->conv_algorithm : SV_CONV_AUTO;
-    if (m->conv_algorithm < SV_CONV_AUTO || m->conv_algorithm >= SV_CONV_ALGORITHM_END) {
-        free(m);
-        return sv_fail(ctx, SV_INVALID_ARGUMENT, "model options: unknown convolution algorithm %d",
-                       (int)options->conv_algorithm);
+    sv_status st = check_conv_algorithm(ctx, m->conv_algorithm);
+    if (st != SV_OK) {
+        sv_model_release(m);
+        return st;
+    }
+    m->lock = malloc(sizeof *m->lock);
+    if (!m->lock || pthread_mutex_init(m->lock, NULL) != 0) {
+        free(m->lock);
+        m->lock = NULL;
+        sv_model_release(m);
+        return sv_fail(ctx, SV_OUT_OF_MEMORY, "model: cannot create its lock");
     }
     sv_message msg;
-    sv_status st = sv_context_create("ref", &m->host, &msg);
+    st = sv_context_create("ref", &m->host, &msg);
     if (st == SV_OK)
         st = graph_load(data, size, base_dir, &m->g, &msg);
     if (st != SV_OK) {
@@ -236,6 +263,9 @@ void sv_model_release(sv_model *m) {
     free(m->weights);
     graph_free(&m->g);
     sv_context_release(m->host);
+    if (m->lock)
+        pthread_mutex_destroy(m->lock);
+    free(m->lock);
     free(m);
 }
 
@@ -249,21 +279,25 @@ static int has_symbolic_batch(const sv_model *m) {
 sv_status sv_model_set_batch(sv_model *m, int64_t batch) {
     if (!m)
         return SV_INVALID_ARGUMENT;
+    pthread_mutex_lock(m->lock);
     sv_clear_error(m->ctx);
-    if (batch != m->pl.batch && !has_symbolic_batch(m))
-        return sv_fail(m->ctx, SV_SHAPE_MISMATCH,
-                       "the model's inputs have fixed shapes: no batch size can be chosen (batch "
-                       "%lld requested)",
-                       (long long)batch);
-    const int64_t previous = m->pl.batch;
-    sv_status st = plan_for(m, batch);
-    if (st != SV_OK && previous > 0) {
-        /* the old plan went first, to make room: back to it, so that the model stays usable */
+    sv_status st;
+    /* fixed shapes are planned at batch 1, and re-planned there after a failed allocation */
+    const int64_t previous = m->planned ? m->pl.batch : 0;
+    if (batch != (previous ? previous : 1) && !has_symbolic_batch(m)) {
+        st = sv_fail(m->ctx, SV_SHAPE_MISMATCH,
+                     "the model's inputs have fixed shapes: no batch size can be chosen (batch "
+                     "%lld requested)",
+                     (long long)batch);
+    } else if ((st = plan_for(m, batch)) != SV_OK && !m->planned && previous > 0) {
+        /* the device failed an allocation the check allowed, after the old plan went: back to
+         * it, so that the model stays usable */
         char saved[sizeof m->ctx->last_error];
         memcpy(saved, m->ctx->last_error, sizeof saved);
         plan_for(m, previous);
         memcpy(m->ctx->last_error, saved, sizeof saved);
     }
+    pthread_mutex_unlock(m->lock);
     return st;
 }
 
@@ -292,13 +326,13 @@ static sv_status describe_value(const sv_model *m, int id, sv_value_info *info) 
 }
 
 sv_status sv_model_input(const sv_model *m, int index, sv_value_info *info) {
-    if (!m || !info || index < 0 || index >= m->g.ninputs)
+    if (!m || !m->planned || !info || index < 0 || index >= m->g.ninputs)
         return SV_INVALID_ARGUMENT;
     return describe_value(m, m->g.inputs[index], info);
 }
 
 sv_status sv_model_output(const sv_model *m, int index, sv_value_info *info) {
-    if (!m || !info || index < 0 || index >= m->g.noutputs)
+    if (!m || !m->planned || !info || index < 0 || index >= m->g.noutputs)
         return SV_INVALID_ARGUMENT;
     return describe_value(m, m->g.outputs[index], info);
 }
@@ -355,16 +389,14 @@ static void clock_release(layer_clock *c) {
 
 static sv_status run(sv_model *m, const float *const *inputs, float *const *outputs,
                      sv_run_timing *timing) {
-    if (!m)
-        return SV_INVALID_ARGUMENT;
     sv_context *ctx = m->ctx;
     sv_clear_error(ctx);
     if ((!inputs && m->g.ninputs) || !outputs)
         return sv_fail(ctx, SV_INVALID_ARGUMENT, "sv_model_run: NULL inputs or outputs");
     if (!m->planned)
         return sv_fail(ctx, SV_INVALID_ARGUMENT,
-                       "sv_model_run: the model has no plan: re-planning it failed (call "
-                       "sv_model_set_batch again)");
+                       "the model has no plan: its device buffers could not be allocated; set a "
+                       "batch size that fits");
     plan *pl = &m->pl;
     layer_clock clock = {0, NULL, NULL};
     if (timing) {
@@ -429,15 +461,26 @@ static sv_status run(sv_model *m, const float *const *inputs, float *const *outp
     return st;
 }
 
+/* One run at a time per model, however many threads share it. */
+static sv_status run_locked(sv_model *m, const float *const *inputs, float *const *outputs,
+                            int timed, sv_run_timing *timing) {
+    if (!m)
+        return SV_INVALID_ARGUMENT;
+    pthread_mutex_lock(m->lock);
+    sv_status st = timed && !timing
+                       ? sv_fail(m->ctx, SV_INVALID_ARGUMENT, "sv_model_run_timed: NULL timing")
+                       : run(m, inputs, outputs, timing);
+    pthread_mutex_unlock(m->lock);
+    return st;
+}
+
 sv_status sv_model_run(sv_model *m, const float *const *inputs, float *const *outputs) {
-    return run(m, inputs, outputs, NULL);
+    return run_locked(m, inputs, outputs, 0, NULL);
 }
 
 sv_status sv_model_run_timed(sv_model *m, const float *const *inputs, float *const *outputs,
                              sv_run_timing *timing) {
-    if (m && !timing)
-        return sv_fail(m->ctx, SV_INVALID_ARGUMENT, "sv_model_run_timed: NULL timing");
-    return run(m, inputs, outputs, timing);
+    return run_locked(m, inputs, outputs, 1, timing);
 }
 
 int sv_model_layer_count(const sv_model *m) {
@@ -527,16 +570,23 @@ sv_status sv_model_layer(const sv_model *m, int index, sv_layer_info *info) {
 }
 
 sv_status sv_model_layer_output(const sv_model *m, int index, float *host, int64_t count) {
-    if (!m || index < 0 || index >= m->pl.nsteps)
+    if (!m)
         return SV_INVALID_ARGUMENT;
+    pthread_mutex_lock(m->lock);
     sv_clear_error(m->ctx);
-    if (!m->keep_intermediates)
-        return sv_fail(m->ctx, SV_INVALID_ARGUMENT,
-                       "layer outputs are kept only when the model is loaded with "
-                       "keep_intermediates");
-    if (!m->ran)
-        return sv_fail(m->ctx, SV_INVALID_ARGUMENT, "the model has not run since it was planned");
-    return sv_tensor_download(m->pl.values[m->pl.steps[index].output].tensor, host, count);
+    sv_status st;
+    if (index < 0 || index >= m->pl.nsteps)
+        st = SV_INVALID_ARGUMENT;
+    else if (!m->keep_intermediates)
+        st = sv_fail(m->ctx, SV_INVALID_ARGUMENT,
+                     "layer outputs are kept only when the model is loaded with "
+                     "keep_intermediates");
+    else if (!m->ran)
+        st = sv_fail(m->ctx, SV_INVALID_ARGUMENT, "the model has not run since it was planned");
+    else
+        st = sv_tensor_download(m->pl.values[m->pl.steps[index].output].tensor, host, count);
+    pthread_mutex_unlock(m->lock);
+    return st;
 }
 
 int64_t sv_model_peak_activation_bytes(const sv_model *m) {

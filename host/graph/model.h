@@ -6,6 +6,8 @@
 #include "graph/graph.h"
 #include "ops/conv_algorithm.h"
 
+#include <pthread.h>
+
 struct sv_model {
     sv_context *ctx;
     sv_context *host; /* the reference path, for folding constants while planning */
@@ -18,6 +20,10 @@ struct sv_model {
     sv_conv_prepared *convs;          /* per plan step: the convolution's algorithm and weights */
     sv_tensor *workspace;             /* scratch the convolutions share; NULL when none needs any */
     sv_tensor **weights;              /* per graph value: an initializer's device copy, made once */
+    /* Serialises the calls that use or change the plan and the device buffers (run, set_batch,
+     * layer_output, tune), so that threads sharing a model take turns instead of mixing their
+     * data in its buffers. A pointer, so that the calls taking a const model can lock it too. */
+    pthread_mutex_t *lock;
 };
 
 /* Chooses every convolution's algorithm (the options' preference where it applies, else the

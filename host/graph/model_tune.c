@@ -156,9 +156,7 @@ sv_status sv_tuning_database_path(const sv_context *ctx, char *out, size_t size)
     return sv_tuning_db_path(&ctx->device, out, size) ? SV_OK : SV_IO;
 }
 
-sv_status sv_model_tune(sv_model *m, const sv_tune_options *options) {
-    if (!m)
-        return SV_INVALID_ARGUMENT;
+static sv_status tune(sv_model *m, const sv_tune_options *options) {
     sv_context *ctx = m->ctx;
     sv_clear_error(ctx);
     if (sv_context_is_ref(ctx))
@@ -215,4 +213,13 @@ sv_status sv_model_tune(sv_model *m, const sv_tune_options *options) {
     model_release_convs(m);
     m->ran = 0;
     return model_prepare_convs(m);
+}
+
+sv_status sv_model_tune(sv_model *m, const sv_tune_options *options) {
+    if (!m)
+        return SV_INVALID_ARGUMENT;
+    pthread_mutex_lock(m->lock); /* the model's buffers hold the candidates' data meanwhile */
+    const sv_status st = tune(m, options);
+    pthread_mutex_unlock(m->lock);
+    return st;
 }

@@ -161,9 +161,9 @@ sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_i
                      plan *pl, sv_message *err) {
     memset(pl, 0, sizeof *pl);
     pl->batch = batch;
-    if (batch < 1 || batch > INT32_MAX)
-        return sv_fail_message(err, SV_INVALID_ARGUMENT, "batch %lld must be >= 1",
-                               (long long)batch);
+    if (batch < 1 || batch > INT32_MAX) /* a tensor dimension, which kernels index with int */
+        return sv_fail_message(err, SV_INVALID_ARGUMENT, "batch %lld is outside 1..%d",
+                               (long long)batch, INT32_MAX);
     int64_t weights = 0; /* the fold limit: twice the initializers' elements, or the minimum */
     for (int i = 0; i < g->nvalues; i++)
         if (g->values[i].initializer)

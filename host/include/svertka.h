@@ -9,8 +9,10 @@
  *  - the library never prints, exits or aborts: a failing call on a context records a message
  *    retrievable with sv_last_error(); calls made without a context take an optional
  *    sv_message* that receives it;
- *  - a context is the unit of isolation: use one context from one thread at a time; different
- *    contexts may be used from different threads concurrently.
+ *  - threads: a context and its tensors are used from one thread at a time; different contexts
+ *    may be used from different threads at once (fully parallel); a model's run, set_batch and
+ *    layer_output calls lock the model, so threads may share one model and take turns (see
+ *    "Models" below).
  */
 #ifndef SVERTKA_H
 #define SVERTKA_H
@@ -91,8 +93,8 @@ typedef struct sv_device_info {
     char device_version[128]; /* e.g. "OpenCL 3.0 CUDA" */
     unsigned compute_units;
     unsigned max_clock_mhz;
-    uint64_t global_mem_bytes;
-    uint64_t max_alloc_bytes;
+    uint64_t global_mem_bytes; /* 0 on the reference device: no limit but the host's memory */
+    uint64_t max_alloc_bytes;  /* the largest single buffer; 0 on the reference device */
     uint64_t local_mem_bytes;
     size_t max_work_group_size;
     double peak_gflops; /* fp32 peak where it can be derived (NVIDIA GPUs), else 0 */
@@ -491,8 +493,26 @@ SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, cons
 
 /* ---------------------------------------------------------------------------------------------
  * Models: ONNX files loaded into a plan of steps on a context.
- * A model belongs to its context: use it from one thread at a time, like the context. Two models
- * on two contexts may run in two threads at once.
+ *
+ * Threads. Models on different contexts run in different threads fully in parallel. A model
+ * lives on its context's queue and buffers, so its calls that use them (sv_model_run,
+ * sv_model_run_timed, sv_model_set_batch, sv_model_layer_output) take the model's lock: threads
+ * sharing one model get the same bit-identical results as running one after another, one run
+ * at a time. What the lock cannot make safe, and the caller must not do:
+ *  - use the model's context (its other models, tensors and ops) from another thread meanwhile;
+ *  - change the batch while another thread may run the model: a run reads and writes arrays of
+ *    the current batch's size, and the describing calls (sv_model_input, sv_model_layer, ...)
+ *    return what the plan of the moment holds;
+ *  - rely on sv_last_error(ctx) after a failed call while another thread uses the model (the
+ *    status is the call's own; the message may already be the next call's);
+ *  - release the model while another thread uses it.
+ *
+ * Device memory. Loading and sv_model_set_batch check the plan against the device before
+ * allocating anything: every activation buffer and weight within the device's largest
+ * allocation (max_alloc_bytes), and weights plus activation buffers together within its global
+ * memory (global_mem_bytes); a plan beyond either is refused with SV_OUT_OF_MEMORY and a message
+ * giving the sizes. The check is per model: memory that other models and tensors already hold is
+ * not subtracted. On the reference device only the per-tensor limit of 2^31 - 1 elements holds.
  * ------------------------------------------------------------------------------------------- */
 typedef struct sv_model sv_model;
 
@@ -533,10 +553,11 @@ SV_API sv_status sv_model_load_memory(sv_context *ctx, const void *data, size_t 
                                       const sv_model_options *options, sv_model **out);
 SV_API void sv_model_release(sv_model *model);
 
-/* Plans for another batch size (a no-op when it is the current one); fails for a model none of
- * whose inputs has a symbolic batch dimension. On failure the model is planned again for the
- * batch size it had, when that succeeds (else it has no plan and runs fail until a call here
- * succeeds). */
+/* Plans for another batch size, 1 to 2^31 - 1 (a no-op when it is the current one); fails for a
+ * model none of whose inputs has a symbolic batch dimension, and for a batch the device cannot
+ * hold (SV_OUT_OF_MEMORY, see above). On failure the model keeps its plan and batch, unless the
+ * device then fails an allocation the check allowed: the model is left without a plan, and its
+ * runs fail until a sv_model_set_batch succeeds. */
 SV_API sv_status sv_model_set_batch(sv_model *model, int64_t batch);
 SV_API int64_t sv_model_batch(const sv_model *model);
 
