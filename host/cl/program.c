@@ -1,6 +1,9 @@
 /* Builds OpenCL programs on demand and keeps them for the life of the context. Every program is
- * the shared prelude (kernels_cl/common.clh) followed by one op family's source. */
+ * the shared prelude (kernels_cl/common.clh) followed by one op family's source; compiled
+ * programs are kept on disk too (cl/binary_cache.h), so that the next process loads them. */
 #include "cl/program.h"
+#include "cl/binary_cache.h"
+#include "core/cache_dir.h"
 #include "core/internal.h"
 
 #include <stdio.h>
@@ -83,17 +86,11 @@ static sv_status load_sources(sv_context *ctx, const char *name, const char *tex
     return SV_OK;
 }
 
-static sv_status build_program(sv_context *ctx, const char *name, const char *options,
-                               cl_program *out) {
-    const char *texts[2];
-    char *owned[2];
-    sv_status st = load_sources(ctx, name, texts, owned);
-    if (st != SV_OK)
-        return st;
+/* Compiles the sources on the device; a failure carries the compiler's log. */
+static sv_status build_from_source(sv_context *ctx, const char *name, const char *texts[2],
+                                   const char *options, cl_program *out) {
     cl_int rc;
     cl_program program = clCreateProgramWithSource(ctx->cl, 2, texts, NULL, &rc);
-    free(owned[0]);
-    free(owned[1]);
     if (rc != CL_SUCCESS)
         return sv_fail_cl(ctx, rc, "clCreateProgramWithSource");
     rc = sv_injected_failure(ctx, SV_INJECT_BUILD)
@@ -109,15 +106,112 @@ static sv_status build_program(sv_context *ctx, const char *name, const char *op
                                   NULL);
             log[log_size] = '\0';
         }
-        st = sv_fail(ctx, SV_BUILD_FAILED,
-                     "building kernels_cl/%s.cl with options '%s': %s (%d)\n%s", name, options,
-                     sv_cl_error_name(rc), (int)rc, log ? log : "(no build log)");
+        sv_status st = sv_fail(
+            ctx, SV_BUILD_FAILED, "building kernels_cl/%s.cl with options '%s': %s (%d)\n%s", name,
+            options, sv_cl_error_name(rc), (int)rc, log ? log : "(no build log)");
         free(log);
         clReleaseProgram(program);
         return st;
     }
     *out = program;
     return SV_OK;
+}
+
+/* Whether compiled programs may be read from and written to disk: yes unless SVERTKA_CACHE is
+ * "off" or "0"; and if so, the directory (created) and the key of this program. The key covers
+ * everything the binary depends on: the library's version, the platform, the device and its
+ * driver, the build options and the full text compiled (so that an edited source under
+ * SVERTKA_KERNELS_DIR misses). */
+static int binary_cache_entry(const sv_context *ctx, const char *texts[2], const char *options,
+                              char *dir, size_t dir_size, uint8_t key[SV_BINARY_CACHE_KEY_SIZE]) {
+    const char *setting = getenv("SVERTKA_CACHE");
+    if (setting && (strcmp(setting, "off") == 0 || strcmp(setting, "0") == 0))
+        return 0;
+    cl_platform_id platform;
+    char platform_version[256];
+    if (clGetDeviceInfo(ctx->cl_device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL) !=
+            CL_SUCCESS ||
+        clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof platform_version, platform_version,
+                          NULL) != CL_SUCCESS)
+        return 0;
+    platform_version[sizeof platform_version - 1] = '\0';
+    if (!sv_cache_dir("programs", dir, dir_size))
+        return 0;
+    const sv_device_info *d = &ctx->device;
+    const char *fields[] = {sv_version(), d->platform_name,  platform_version,
+                            d->name,      d->device_version, d->driver_version,
+                            options,      texts[0],          texts[1]};
+    sv_binary_cache_key(fields, sizeof fields / sizeof fields[0], key);
+    return 1;
+}
+
+/* The program from a cached binary, or 0 when there is none or the driver refuses it (a binary
+ * still needs its build call, which may fail too). */
+static int build_from_binary(sv_context *ctx, const char *dir,
+                             const uint8_t key[SV_BINARY_CACHE_KEY_SIZE], const char *options,
+                             cl_program *out) {
+    uint8_t *binary;
+    size_t size;
+    if (!sv_binary_cache_load(dir, key, &binary, &size))
+        return 0;
+    const unsigned char *binaries[1] = {binary};
+    cl_int rc, binary_status = CL_SUCCESS;
+    cl_program program = clCreateProgramWithBinary(ctx->cl, 1, &ctx->cl_device, &size, binaries,
+                                                   &binary_status, &rc);
+    if (rc == CL_SUCCESS && binary_status != CL_SUCCESS)
+        rc = binary_status;
+    if (rc == CL_SUCCESS)
+        rc = clBuildProgram(program, 1, &ctx->cl_device, options, NULL, NULL);
+    free(binary);
+    if (rc != CL_SUCCESS) {
+        if (program)
+            clReleaseProgram(program);
+        return 0;
+    }
+    *out = program;
+    return 1;
+}
+
+/* Writes the program's binary as the cache entry for key, if the driver gives one. */
+static void store_binary(cl_program program, const char *dir,
+                         const uint8_t key[SV_BINARY_CACHE_KEY_SIZE]) {
+    size_t size = 0;
+    if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) !=
+            CL_SUCCESS ||
+        size == 0 || size > SV_BINARY_CACHE_MAX_BINARY)
+        return;
+    unsigned char *binaries[1] = {malloc(size)};
+    if (binaries[0] && clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binaries, binaries,
+                                        NULL) == CL_SUCCESS)
+        sv_binary_cache_store(dir, key, binaries[0], size);
+    free(binaries[0]);
+}
+
+/* The program from the on-disk cache when it holds a valid entry, else compiled from source and
+ * stored there. The cache never makes a build fail: any trouble with it means a source build. */
+static sv_status build_program(sv_context *ctx, const char *name, const char *options,
+                               cl_program *out) {
+    const char *texts[2];
+    char *owned[2];
+    sv_status st = load_sources(ctx, name, texts, owned);
+    if (st != SV_OK)
+        return st;
+    char dir[4096];
+    uint8_t key[SV_BINARY_CACHE_KEY_SIZE];
+    const int cached = binary_cache_entry(ctx, texts, options, dir, sizeof dir, key);
+    if (cached && build_from_binary(ctx, dir, key, options, out)) {
+        ctx->programs.binary_loads++;
+    } else {
+        st = build_from_source(ctx, name, texts, options, out);
+        if (st == SV_OK) {
+            ctx->programs.source_builds++;
+            if (cached)
+                store_binary(*out, dir, key);
+        }
+    }
+    free(owned[0]);
+    free(owned[1]);
+    return st;
 }
 
 static int grow(void **items, size_t *capacity, size_t count, size_t item_size) {
@@ -207,4 +301,9 @@ void sv_program_cache_release(sv_program_cache *c) {
     free(c->kernels);
     free(c->programs);
     memset(c, 0, sizeof *c);
+}
+
+void sv_program_build_counts(const sv_context *ctx, size_t *source_builds, size_t *binary_loads) {
+    *source_builds = ctx->programs.source_builds;
+    *binary_loads = ctx->programs.binary_loads;
 }

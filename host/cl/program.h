@@ -1,6 +1,7 @@
 /* OpenCL programs: sources embedded at build time from kernels_cl/ (or read from
  * SVERTKA_KERNELS_DIR during development), built lazily per context and kept per
- * (source, build options); kernels kept per (program, kernel name). */
+ * (source, build options), loaded from the on-disk cache of compiled programs when it has them
+ * (cl/binary_cache.h); kernels kept per (program, kernel name). */
 #ifndef SV_PROGRAM_H
 #define SV_PROGRAM_H
 
@@ -28,6 +29,8 @@ typedef struct sv_program_cache {
     size_t program_count, program_capacity;
     sv_kernel_entry *kernels;
     size_t kernel_count, kernel_capacity;
+    /* programs compiled from source, and loaded from the on-disk cache */
+    size_t source_builds, binary_loads;
 } sv_program_cache;
 
 /* Returns the kernel `kernel_name` of kernels_cl/<source_name>.cl built with `options`,
@@ -35,6 +38,11 @@ typedef struct sv_program_cache {
  * compiler's log in the context's last error. The kernel stays owned by the cache. */
 sv_status sv_program_kernel(struct sv_context *ctx, const char *source_name, const char *options,
                             const char *kernel_name, cl_kernel *out);
+
+/* How many programs the context compiled from source and how many it loaded as binaries from
+ * the on-disk cache (what the tests check the cache by). */
+void sv_program_build_counts(const struct sv_context *ctx, size_t *source_builds,
+                             size_t *binary_loads);
 
 /* Releases every program and kernel in the cache. */
 void sv_program_cache_release(sv_program_cache *cache);

@@ -1,37 +1,40 @@
-/* The user's cache directory for what the library keeps between runs. */
-#include "core/internal.h"
+/* The per-user cache directory: environment variables in order of precedence, then mkdir -p. */
+#include "core/cache_dir.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
-/* mkdir -p with mode 0700 (the cache holds nothing secret, but nothing for others either). */
-static int make_dirs(char *path) {
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
+/* Creates every missing directory of path (which it modifies and restores in passing). */
+static int make_directories(char *path) {
+    for (char *p = path + 1;; p++) {
+        const char c = *p;
+        if (c != '/' && c != '\0')
             continue;
         *p = '\0';
-        const int ok = mkdir(path, 0700) == 0 || errno == EEXIST;
-        *p = '/';
-        if (!ok)
+        const int made = mkdir(path, 0700) == 0 || errno == EEXIST;
+        *p = c;
+        if (!made)
             return 0;
+        if (c == '\0')
+            break;
     }
-    return mkdir(path, 0700) == 0 || errno == EEXIST;
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int sv_cache_dir(const char *sub, char *out, size_t size) {
-    const char *dir = getenv("SVERTKA_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
+    const char *own = getenv("SVERTKA_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
                *home = getenv("HOME");
     int n;
-    if (dir && *dir)
-        n = snprintf(out, size, "%s/%s", dir, sub);
-    else if (xdg && *xdg)
+    if (own && *own)
+        n = snprintf(out, size, "%s/%s", own, sub);
+    else if (xdg && xdg[0] == '/')
         n = snprintf(out, size, "%s/svertka/%s", xdg, sub);
     else if (home && *home)
         n = snprintf(out, size, "%s/.cache/svertka/%s", home, sub);
     else
         return 0;
-    return n > 0 && (size_t)n < size && make_dirs(out);
+    return n > 0 && (size_t)n < size && make_directories(out);
 }

@@ -134,10 +134,6 @@ sv_status sv_tensor_alias(const sv_tensor *t, int rank, const int64_t *dims, sv_
 /* Frees a context's tuning database (ops/conv_tuning.h); NULL is ignored. */
 void sv_tuning_db_release(struct sv_tuning_db *db);
 
-/* The directory `sub` of the user's cache ($SVERTKA_CACHE_DIR, else $XDG_CACHE_HOME/svertka,
- * else $HOME/.cache/svertka), created (mode 0700) when missing; 0 when there is none. */
-int sv_cache_dir(const char *sub, char *out, size_t size);
-
 /* Copies the first `count` (<= the tensor's count) elements to the host, waiting for them. */
 sv_status sv_tensor_read_prefix(const sv_tensor *t, float *host, int64_t count);
 

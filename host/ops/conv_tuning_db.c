@@ -1,4 +1,5 @@
 /* The tuning database file: parsing (untrusted text), lookup, writing, and where it lives. */
+#include "core/cache_dir.h"
 #include "ops/conv_tuning.h"
 
 #include <errno.h>
