@@ -31,6 +31,11 @@ typedef struct sv_conv_impl {
 
 extern const sv_conv_impl sv_conv_direct_impl;
 extern const sv_conv_impl sv_conv_cpu_blocked_impl;
+extern const sv_conv_impl sv_conv_implicit_gemm_impl;
+
+/* The implicit-GEMM tile configuration for a convolution on ctx's device, by the GEMM's sizes
+ * and the device's compute units (the automatic choice's rule). */
+int sv_conv_igemm_default_variant(const sv_context *ctx, const sv_conv_geometry *g);
 
 /* The implementation of an algorithm; NULL for SV_CONV_AUTO and values outside the enum. */
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm);
@@ -57,12 +62,24 @@ sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv
  * sv_conv_run_prepared (the weights' values may not change in between). */
 sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
                           const sv_tensor *w, sv_conv_prepared *out);
+/* sv_conv_prepare for a given choice, which must name one of its algorithm's variants; an
+ * algorithm that cannot compute the convolution fails as in sv_conv_choose. */
+sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
+                                 const sv_conv_geometry *g, sv_conv_choice choice,
+                                 const sv_tensor *w, sv_conv_prepared *out);
 /* Enqueues a prepared convolution; workspace holds prep->workspace_count elements. Shapes must
  * be the ones prepared for (validated by sv_conv's checks; the caller owns that). */
 sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
                                const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
                                const sv_tensor *b, sv_tensor *y, cl_mem workspace);
 void sv_conv_prepared_release(sv_conv_prepared *prep);
+
+/* sv_conv with a given algorithm and variant instead of the choice p asks for: for tests and
+ * tuning. SV_INVALID_ARGUMENT for an unknown algorithm or variant; an algorithm that cannot
+ * compute the convolution fails as it does when asked for by name. */
+sv_status sv_conv_with_choice(sv_context *ctx, const sv_conv_params *p, sv_conv_choice choice,
+                              const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                              sv_tensor *y);
 
 /* The build options every convolution kernel takes: activation and padding mode, and extra
  * ones (may be ""). */
