@@ -269,7 +269,8 @@ END_TEST
  * on a 132-unit GPU take the implicit GEMM, with the large tile once the batch gives enough
  * 128x128 tiles, the default tile where 64x64 ones fill the units, split-K for the deep layers
  * at batch 1 whose tiles are too few, the small tile for shallow ones; a depthwise layer takes
- * the direct kernel; a CPU keeps the CPU-shaped kernel. */
+ * the direct kernel; a CPU keeps the CPU-shaped kernel. Asked for by name, an algorithm runs the
+ * same variant. */
 START_TEST(test_automatic_choice_by_device_and_shape) {
     static const struct {
         sv_device_kind kind;
@@ -313,6 +314,11 @@ START_TEST(test_automatic_choice_by_device_and_shape) {
                       "row %d: chose %s variant %d, expected %s variant %d", i,
                       sv_conv_algorithm_name(choice.algorithm), choice.variant,
                       sv_conv_algorithm_name(rows[i].expected.algorithm), rows[i].expected.variant);
+        /* asked for by name, the algorithm runs the variant the automatic choice would */
+        sv_conv_params named = p;
+        named.algorithm = rows[i].expected.algorithm;
+        ck_assert_int_eq(sv_conv_choose(&ctx, &named, &g, &choice), SV_OK);
+        ck_assert_int_eq(choice.variant, rows[i].expected.variant);
     }
 }
 END_TEST

@@ -120,24 +120,30 @@ static sv_status check_supported(sv_context *ctx, const sv_conv_impl *impl, cons
 /* The choice without tuning: the CPU-shaped kernel on CPU devices (unless a group has too few
  * output channels to fill its 8 lanes), implicit GEMM on GPUs (unless a group has too few output
  * channels for a quarter of its smallest tile), else direct. */
-static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_geometry *g) {
+static sv_conv_algorithm heuristic_algorithm(const sv_context *ctx, const sv_conv_geometry *g) {
     const int out_per_group = g->k / g->groups;
     if (ctx->device.kind == SV_DEVICE_CPU && out_per_group >= 8)
-        return (sv_conv_choice){SV_CONV_CPU_BLOCKED, 0};
+        return SV_CONV_CPU_BLOCKED;
     if (ctx->device.kind == SV_DEVICE_GPU && out_per_group >= 16)
-        return (sv_conv_choice){SV_CONV_IMPLICIT_GEMM, sv_conv_igemm_default_variant(ctx, g)};
-    return (sv_conv_choice){SV_CONV_DIRECT, 0};
+        return SV_CONV_IMPLICIT_GEMM;
+    return SV_CONV_DIRECT;
+}
+
+static sv_conv_choice default_choice(const sv_context *ctx, sv_conv_algorithm algorithm,
+                                     const sv_conv_geometry *g) {
+    const sv_conv_impl *impl = sv_conv_impl_of(algorithm);
+    return (sv_conv_choice){algorithm, impl->default_variant ? impl->default_variant(ctx, g) : 0};
 }
 
 sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
                          sv_conv_choice *out) {
     if (p->algorithm == SV_CONV_AUTO) {
-        *out = heuristic_choice(ctx, g);
+        *out = default_choice(ctx, heuristic_algorithm(ctx, g), g);
         return SV_OK;
     }
     sv_status st = check_supported(ctx, sv_conv_impl_of(p->algorithm), p, g);
     if (st == SV_OK)
-        *out = (sv_conv_choice){p->algorithm, 0};
+        *out = default_choice(ctx, p->algorithm, g);
     return st;
 }
 

@@ -11,7 +11,10 @@
 typedef struct sv_conv_impl {
     sv_conv_algorithm algorithm;
     const char *name; /* = sv_conv_algorithm_name(algorithm) */
-    int variants;     /* tile configurations 0..variants-1; variant 0 is the untuned default */
+    int variants;     /* tile configurations 0..variants-1 */
+    /* The variant to run untuned, by the convolution's shape and the device: for the automatic
+     * choice and for an algorithm asked for by name (NULL: variant 0). */
+    int (*default_variant)(const sv_context *ctx, const sv_conv_geometry *g);
     /* NULL when the algorithm computes this convolution, else why it cannot ("needs a 3x3
      * kernel"); may be NULL itself for an algorithm that computes every convolution. */
     const char *(*unsupported)(const sv_conv_params *p, const sv_conv_geometry *g);
@@ -32,10 +35,6 @@ typedef struct sv_conv_impl {
 extern const sv_conv_impl sv_conv_direct_impl;
 extern const sv_conv_impl sv_conv_cpu_blocked_impl;
 extern const sv_conv_impl sv_conv_implicit_gemm_impl;
-
-/* The implicit-GEMM tile configuration for a convolution on ctx's device, by the GEMM's sizes
- * and the device's compute units (the automatic choice's rule). */
-int sv_conv_igemm_default_variant(const sv_context *ctx, const sv_conv_geometry *g);
 
 /* The implementation of an algorithm; NULL for SV_CONV_AUTO and values outside the enum. */
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm);

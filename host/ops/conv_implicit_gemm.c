@@ -102,7 +102,8 @@ static void igemm_options(char *buf, size_t size, const sv_conv_params *p,
     sv_conv_build_options(buf, size, p, extra);
 }
 
-int sv_conv_igemm_default_variant(const sv_context *ctx, const sv_conv_geometry *g) {
+/* The tile by the GEMM's sizes and the device's compute units. */
+static int igemm_default_variant(const sv_context *ctx, const sv_conv_geometry *g) {
     const size_t units = ctx->device.compute_units ? ctx->device.compute_units : 1;
     /* two 128x128 work-groups for every multiprocessor, or the tail wave idles a large share of
      * the GPU; fewer than 128 output channels waste half the tile */
@@ -254,6 +255,7 @@ const sv_conv_impl sv_conv_implicit_gemm_impl = {
     .algorithm = SV_CONV_IMPLICIT_GEMM,
     .name = "implicit-gemm",
     .variants = IGEMM_VARIANTS,
+    .default_variant = igemm_default_variant,
     .prepared_weight_count = igemm_weight_count,
     .prepare_weights = igemm_prepare,
     .workspace_count = igemm_workspace_count,
