@@ -21,18 +21,26 @@
  * Build options: SV_ACT, SV_PAD_MODE; IG_TM, IG_TN, IG_TK, IG_WM, IG_WN (the tile); IG_SPLIT (1:
  * the work-groups along the third axis are (group, K slice) pairs that store raw partial sums of
  * their slice into `partial`, igemm_reduce finishes); IG_POINTWISE (1: 1x1 kernel, stride 1, no
- * padding, so B is the input itself, read with no index math). */
+ * padding, so B is the input itself, read with no index math); IG_VEC_B (1, pointwise with
+ * H x W a multiple of 4 only: B is read as aligned float4s, four pixels of one image). */
 
 #define IG_TX (IG_TN / IG_WN) /* work-items along n */
 #define IG_TY (IG_TM / IG_WM) /* work-items along m */
 #define IG_THREADS (IG_TX * IG_TY)
 #define IG_A_LOADS (IG_TK * IG_TM / 4 / IG_THREADS) /* float4s of A per work-item and step */
-#define IG_B_LOADS (IG_TK * IG_TN / IG_THREADS)     /* floats of B per work-item and step */
-#define IG_B_ROWS (IG_THREADS / IG_TN)              /* rows of B the work-group loads at once */
+#if IG_VEC_B
+#define IG_B_VEC 4
+typedef float4 ig_b_load;
+#else
+#define IG_B_VEC 1
+typedef float ig_b_load;
+#endif
+#define IG_B_LOADS (IG_TK * IG_TN / IG_B_VEC / IG_THREADS) /* B loads per work-item and step */
+#define IG_B_ROWS (IG_THREADS * IG_B_VEC / IG_TN)        /* rows of B the work-group loads at once */
 
-#if IG_THREADS % IG_TN != 0 || (IG_TK * IG_TM / 4) % IG_THREADS != 0 ||                       \
-    (IG_TK * IG_TN) % IG_THREADS != 0 || IG_TM % 4 != 0
-#error "tile shape: every work-item must load whole float4s of A and one fixed column of B"
+#if IG_THREADS * IG_B_VEC % IG_TN != 0 || (IG_TK * IG_TM / 4) % IG_THREADS != 0 ||            \
+    (IG_TK * IG_TN / IG_B_VEC) % IG_THREADS != 0 || IG_TM % 4 != 0 || (IG_VEC_B && !IG_POINTWISE)
+#error "tile shape: every work-item must load whole float4s of A and fixed columns of B"
 #endif
 
 /* One element per work-item: out[group][k][m] = w[group * gm + m][k], zero past gm and gk. */
@@ -77,8 +85,8 @@ conv2d_igemm(__global const float *x, __global const float *wt, __global const f
     const int steps = (min(k_begin + k_per_slice, k_pad) - k_begin) / IG_TK;
     __global const float *wg = wt + (size_t)group * k_pad * m_pad;
 
-    /* the one column of B this work-item loads, and its first row within a slice */
-    const int b_col = lid % IG_TN, b_row = lid / IG_TN;
+    /* the columns of B this work-item loads (IG_B_VEC from b_col), its first row within a step */
+    const int b_col = lid % (IG_TN / IG_B_VEC) * IG_B_VEC, b_row = lid / (IG_TN / IG_B_VEC);
     const int n_load = n0 + b_col, n_ok = n_load < gn;
     const int ohw = OH * OW;
     const int img = n_ok ? n_load / ohw : 0, pix = n_ok ? n_load - img * ohw : 0;
@@ -98,7 +106,7 @@ conv2d_igemm(__global const float *x, __global const float *wt, __global const f
     for (int i = 0; i < IG_WM * IG_WN; i++)
         acc[i] = 0.0f;
     float4 a_next[IG_A_LOADS];
-    float b_next[IG_B_LOADS];
+    ig_b_load b_next[IG_B_LOADS];
     /* Iteration s fetches step s's slices into registers while it multiplies step s - 1's out of
      * local buffer (s - 1) & 1, then stores them into buffer s & 1, whose last reader was the
      * product of iteration s - 1: double buffering with one barrier a step. */
@@ -114,7 +122,13 @@ conv2d_igemm(__global const float *x, __global const float *wt, __global const f
             for (int i = 0; i < IG_B_LOADS; i++) {
 #if IG_POINTWISE
                 const int k = k0 + b_row + i * IG_B_ROWS;
-                b_next[i] = n_ok && k < gk ? x[x_img + k * hw + pix] : 0.0f;
+                __global const float *src = x + x_img + k * hw + pix;
+#if IG_VEC_B
+                /* gn is a multiple of 4 too: the 4 pixels are all outputs or none */
+                b_next[i] = n_ok && k < gk ? *(__global const float4 *)src : (float4)(0.0f);
+#else
+                b_next[i] = n_ok && k < gk ? *src : 0.0f;
+#endif
 #else
                 const int4 src = rows[(s & 1) * IG_TK + b_row + i * IG_B_ROWS];
                 const int row = sv_pad_source(row0 + src.y, H);
@@ -151,9 +165,13 @@ conv2d_igemm(__global const float *x, __global const float *wt, __global const f
                 const int e = lid + i * IG_THREADS;
                 vstore4(a_next[i], 0, at + e / (IG_TM / 4) * IG_TM + 4 * (e % (IG_TM / 4)));
             }
+            __local float *bt = b_tile + (s & 1) * IG_TK * IG_TN + b_col;
             for (int i = 0; i < IG_B_LOADS; i++)
-                b_tile[(s & 1) * IG_TK * IG_TN + (b_row + i * IG_B_ROWS) * IG_TN + b_col] =
-                    b_next[i];
+#if IG_VEC_B
+                vstore4(b_next[i], 0, bt + (b_row + i * IG_B_ROWS) * IG_TN);
+#else
+                bt[(b_row + i * IG_B_ROWS) * IG_TN] = b_next[i];
+#endif
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

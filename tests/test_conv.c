@@ -204,7 +204,8 @@ END_TEST
  * mode (index / 4) and a few activations (the split-K variant applies them in a kernel of its own):
  *   0  any 1-D or 2-D convolution, output channels across the 32- and 64-wide tile edges
  *   1  1x1, stride 1, no padding (the pointwise build: no index math), output channels and
- *      pixels across the 128-wide tile's edges, batch 1 or 3
+ *      pixels across the 128-wide tile's edges, batch 1 or 3; on every other padding mode
+ *      H x W is a multiple of 4 (the build that reads the input as float4s)
  *   2  a deep reduction (up to 160 channels x 3x3 = 1440, not a multiple of any tile's depth) at
  *      batch 1: the split-K variant takes several slices
  *   3  grouped and depthwise, the groups along the grid's third axis */
@@ -237,6 +238,8 @@ static conv_case variant_case(test_rng *rng, int index) {
         const int k = kind == 1 ? 1 : kind == 2 ? 3 : test_int(rng, 1, 3);
         const int d = kind == 0 ? test_int(rng, 1, 2) : 1;
         int n = test_int(rng, 1, kind == 2 ? 6 : 9);
+        if (kind == 1 && i == spatial_dims - 1 && index / VARIANT_KINDS % 2 == 0)
+            n = 4 * test_int(rng, 1, 2); /* H x W a multiple of 4: float4 loads */
         c.p.stride[i] = kind == 0 ? test_int(rng, 1, 2) : 1;
         c.p.dilation[i] = d;
         c.p.pad_begin[i] = kind == 1 ? 0 : test_int(rng, 0, 2);

@@ -97,8 +97,9 @@ static void igemm_options(char *buf, size_t size, const sv_conv_params *p,
     char extra[160];
     snprintf(extra, sizeof extra,
              "-DIG_TM=%d -DIG_TN=%d -DIG_TK=%d -DIG_WM=%d -DIG_WN=%d -DIG_SPLIT=%d "
-             "-DIG_POINTWISE=%d",
-             t->tm, t->tn, t->tk, t->wm, t->wn, t->split, pointwise(g));
+             "-DIG_POINTWISE=%d -DIG_VEC_B=%d",
+             t->tm, t->tn, t->tk, t->wm, t->wn, t->split, pointwise(g),
+             pointwise(g) && g->h * g->w % 4 == 0);
     sv_conv_build_options(buf, size, p, extra);
 }
 
