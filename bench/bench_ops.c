@@ -5,7 +5,8 @@
  *
  * Contestants per convolution case:
  *   sv_conv:ALG       the library, once per algorithm sv_conv_params.algorithm offers (direct,
- *                     cpu_blocked), on any device; SV_CONV_AUTO picks one of them by device
+ *                     cpu_blocked, implicit_gemm), on any device; SV_CONV_AUTO picks one of them
+ *                     by device
  *   im2col+sgemm      the bench's own im2col kernel (below), then CLBlastSgemm per image
  *                     (CLBlastSgemmStridedBatched over the groups of a grouped convolution); a
  *                     1x1, stride-1, unpadded convolution skips im2col: its input already is the
@@ -557,6 +558,9 @@ static const lib_variant conv_variants[] = {
      SV_CONV_DIRECT, SV_CONV_TRANSPOSE_AUTO},
     {"sv_conv:cpu_blocked", "SV_CONV_CPU_BLOCKED: register blocks of 8 channels x 8 pixels",
      SV_CONV_CPU_BLOCKED, SV_CONV_TRANSPOSE_AUTO},
+    {"sv_conv:implicit_gemm",
+     "SV_CONV_IMPLICIT_GEMM: GEMM tiles through local memory, im2col gathered on the fly",
+     SV_CONV_IMPLICIT_GEMM, SV_CONV_TRANSPOSE_AUTO},
 };
 static const lib_variant convt_variants[] = {
     {"sv_convt:gemm", "SV_CONV_TRANSPOSE_GEMM: CLBlastSgemm (W^T x), then the library's col2im",
@@ -1002,7 +1006,7 @@ static void print_case_header(const bench_case *bc, const geometry *g) {
 
 static void print_result(const case_results *c, const result *r, double library_best) {
     if (r->st == ST_SKIPPED || r->st == ST_FAILED) {
-        printf("  %-20s %s: %s\n", r->contestant, status_names[r->st], r->reason);
+        printf("  %-22s %s: %s\n", r->contestant, status_names[r->st], r->reason);
         return;
     }
     char dev_med[32] = "-", dev_min[32] = "-", rate[32], ratio[32] = "-", err[32] = "-";
@@ -1018,7 +1022,7 @@ static void print_result(const case_results *c, const result *r, double library_
         snprintf(ratio, sizeof ratio, "%.2f", r->wall_median / library_best);
     if (r->checked)
         snprintf(err, sizeof err, "%.1e", r->max_rel_err);
-    printf("  %-20s %4d %11.3f %11.3f %11s %11s %15s %8s %9s%s\n", r->contestant, r->runs,
+    printf("  %-22s %4d %11.3f %11.3f %11s %11s %15s %8s %9s%s\n", r->contestant, r->runs,
            r->wall_median, r->wall_min, dev_med, dev_min, rate, ratio, err,
            r->st == ST_MISMATCH ? "  MISMATCH" : "");
 }
@@ -1337,7 +1341,7 @@ int main(int argc, char **argv) {
            "profiling (baselines only);\nratio: wall median / the library's fastest algorithm's; "
            "rel err: max |y - y_x| / max |y_x|, x: the\nlibrary's first algorithm (or, with "
            "--check-ref, the reference path)\n");
-    printf("\n  %-20s %4s %11s %11s %11s %11s %15s %8s %9s\n", "contestant", "runs", "wall med",
+    printf("\n  %-22s %4s %11s %11s %11s %11s %15s %8s %9s\n", "contestant", "runs", "wall med",
            "wall min", "dev med", "dev min", "rate (wall)", "ratio", "rel err");
 
     case_results *results = calloc((size_t)nsel, sizeof *results);

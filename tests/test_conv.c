@@ -1,6 +1,8 @@
 /* Convolution: the default OpenCL device against the reference path on randomized sweeps over
- * every parameter; the classic image kernels against hand-computed values; invalid parameters
- * against the errors they must give. */
+ * every parameter and every algorithm's tile configurations; the automatic choice by device and
+ * shape; the classic image kernels against hand-computed values; invalid parameters against the
+ * errors they must give. */
+#include "ops/conv_algorithm.h"
 #include "test_support.h"
 
 #include <float.h>
@@ -89,15 +91,17 @@ static void describe(const conv_case *c, char *buf, size_t size) {
              (double)p->activation.beta, c->has_bias);
 }
 
-/* Runs the case on ctx; returns the downloaded output (caller frees). */
-static float *run_case(sv_context *ctx, const conv_case *c, const sv_conv_params *p, float *x,
-                       float *w, float *b) {
+/* Runs the case on ctx, with the given algorithm and variant (NULL: as p asks); returns the
+ * downloaded output (caller frees). */
+static float *run_case_with(sv_context *ctx, const conv_case *c, const sv_conv_params *p,
+                            const sv_conv_choice *choice, float *x, float *w, float *b) {
     const int64_t bias_dims[1] = {c->w_dims[0]};
     sv_tensor *xt = test_tensor_from(ctx, x, c->rank, c->x_dims);
     sv_tensor *wt = test_tensor_from(ctx, w, c->rank, c->w_dims);
     sv_tensor *bt = b ? test_tensor_from(ctx, b, 1, bias_dims) : NULL;
     sv_tensor *yt = test_tensor_poisoned(ctx, c->rank, c->y_dims);
-    sv_status st = sv_conv(ctx, p, xt, wt, bt, yt);
+    sv_status st = choice ? sv_conv_with_choice(ctx, p, *choice, xt, wt, bt, yt)
+                          : sv_conv(ctx, p, xt, wt, bt, yt);
     TEST_ASSERT_STATUS(st, SV_OK, ctx);
     float *y = test_download(yt);
     sv_tensor_release(xt);
@@ -107,8 +111,17 @@ static float *run_case(sv_context *ctx, const conv_case *c, const sv_conv_params
     return y;
 }
 
-/* Compares the device with the reference on one case, element by element. */
-static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, test_rng *rng) {
+static float *run_case(sv_context *ctx, const conv_case *c, const sv_conv_params *p, float *x,
+                       float *w, float *b) {
+    return run_case_with(ctx, c, p, NULL, x, w, b);
+}
+
+/* Compares the device with the reference on one case, element by element: every algorithm the
+ * device has, asked for by name as sv_conv_params.algorithm (whatever the automatic choice would
+ * be), or with `variants_of`, every variant of that one. Split-K variants sum the same terms in
+ * another order: the bound by gamma of the term count holds for any order. */
+static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, test_rng *rng,
+                       const sv_conv_impl *variants_of) {
     const size_t nx = (size_t)test_count(c->rank, c->x_dims),
                  nw = (size_t)test_count(c->rank, c->w_dims);
     const size_t ny = (size_t)test_count(c->rank, c->y_dims), nb = (size_t)c->w_dims[0];
@@ -126,13 +139,18 @@ static void check_case(sv_context *dev, sv_context *ref, const conv_case *c, tes
     const double gamma = test_summation_gamma(TEST_UNIT_ROUNDOFF, taps_of(c) + 1);
     char what[512];
     describe(c, what, sizeof what);
-    /* every algorithm the device has, whatever the automatic choice would be */
-    for (int algorithm = SV_CONV_DIRECT; algorithm < SV_CONV_ALGORITHM_END; algorithm++) {
+    const int runs = variants_of ? variants_of->variants : SV_CONV_ALGORITHM_END - SV_CONV_DIRECT;
+    for (int i = 0; i < runs; i++) {
         sv_conv_params on_device = c->p;
-        on_device.algorithm = (sv_conv_algorithm)algorithm;
-        float *y = run_case(dev, c, &on_device, x, w, c->has_bias ? b : NULL);
+        const sv_conv_choice choice = {variants_of ? variants_of->algorithm
+                                                   : (sv_conv_algorithm)(SV_CONV_DIRECT + i),
+                                       variants_of ? i : 0};
+        on_device.algorithm = choice.algorithm;
+        float *y = run_case_with(dev, c, &on_device, variants_of ? &choice : NULL, x, w,
+                                 c->has_bias ? b : NULL);
         char with_algorithm[600];
-        snprintf(with_algorithm, sizeof with_algorithm, "%s, algorithm %d", what, algorithm);
+        snprintf(with_algorithm, sizeof with_algorithm, "%s, algorithm %s variant %d", what,
+                 sv_conv_algorithm_name(choice.algorithm), choice.variant);
         test_assert_summation(y, r, magnitude, ny, gamma, CONV_RTOL, with_algorithm);
         free(y);
     }
@@ -151,7 +169,7 @@ START_TEST(test_random_sweep_matches_reference) {
         for (int k = 0; k < CASES_PER_COMBINATION; k++) {
             test_rng rng = test_rng_for((uint64_t)((_i * ACTIVATIONS + act) * 100 + k));
             conv_case c = random_case(&rng, spatial_dims, mode, (sv_activation_kind)act);
-            check_case(dev, ref, &c, &rng);
+            check_case(dev, ref, &c, &rng, NULL);
         }
     sv_context_release(dev);
     sv_context_release(ref);
@@ -176,9 +194,156 @@ START_TEST(test_vgg_layer_matches_reference) {
     memcpy(c.w_dims, w_dims, sizeof w_dims);
     memcpy(c.y_dims, y_dims, sizeof y_dims);
     c.has_bias = 1;
-    check_case(dev, ref, &c, &rng);
+    check_case(dev, ref, &c, &rng, NULL);
     sv_context_release(dev);
     sv_context_release(ref);
+}
+END_TEST
+
+/* --- every variant of the implicit GEMM. Case shapes by kind (index % 3), each on every padding
+ * mode (index / 3) with one of three activations by mode (the split-K variant applies them in a
+ * kernel of its own):
+ *   0  any 1-D or 2-D convolution, grouped (the groups along the grid's third axis) or
+ *      depthwise half the time, output channels across the 32- and 64-wide tile edges
+ *   1  1x1, stride 1, no padding (the pointwise build: no index math), output channels and
+ *      pixels across the 128-wide tile's edges, batch 1 or 3; on every other padding mode
+ *      H x W is a multiple of 4 (the build that reads the input as float4s)
+ *   2  a deep reduction (up to 160 channels x 3x3 = 1440, not a multiple of any tile's depth) at
+ *      batch 1: the split-K variant takes several slices */
+enum { VARIANT_KINDS = 3, VARIANT_CASES = VARIANT_KINDS * PAD_MODES };
+
+static conv_case variant_case(test_rng *rng, int index) {
+    static const sv_activation_kind acts[] = {SV_ACT_RELU, SV_ACT_NONE, SV_ACT_ELU};
+    const int kind = index % VARIANT_KINDS;
+    const sv_pad_mode mode = (sv_pad_mode)(index / VARIANT_KINDS);
+    const int spatial_dims = kind == 0 ? test_int(rng, 1, 2) : 2;
+    conv_case c;
+    memset(&c, 0, sizeof c);
+    c.p = sv_conv_params_default(spatial_dims);
+    c.p.pad_mode = mode;
+    c.p.activation = test_lipschitz_activation(rng, acts[(int)mode % TEST_COUNT_OF(acts)]);
+    c.rank = spatial_dims + 2;
+    c.has_bias = test_int(rng, 0, 1);
+    const int grouped = kind == 0 && test_int(rng, 0, 1);
+    const int depthwise = grouped && test_int(rng, 0, 1);
+    c.p.groups = grouped ? test_int(rng, 2, 5) : 1;
+    const int in_per_group = kind == 2   ? test_int(rng, 64, 160)
+                             : depthwise ? 1
+                                         : test_int(rng, 1, 12);
+    const int out_per_group =
+        kind == 1 ? test_int(rng, 1, 140) : test_int(rng, 1, grouped ? 20 : 70);
+    c.x_dims[0] = kind == 2 ? 1 : test_int(rng, 0, 1) ? 3 : 1;
+    c.x_dims[1] = c.p.groups * in_per_group;
+    c.w_dims[0] = c.p.groups * out_per_group;
+    c.w_dims[1] = in_per_group;
+    for (int i = 0; i < spatial_dims; i++) {
+        const int k = kind == 1 ? 1 : kind == 2 ? 3 : test_int(rng, 1, 3);
+        const int d = kind == 0 ? test_int(rng, 1, 2) : 1;
+        int n = test_int(rng, 1, kind == 2 ? 6 : 9);
+        if (kind == 1 && i == spatial_dims - 1 && index / VARIANT_KINDS % 2 == 0)
+            n = 4 * test_int(rng, 1, 2); /* H x W a multiple of 4: float4 loads */
+        c.p.stride[i] = kind == 0 ? test_int(rng, 1, 2) : 1;
+        c.p.dilation[i] = d;
+        c.p.pad_begin[i] = kind == 1 ? 0 : test_int(rng, 0, 2);
+        c.p.pad_end[i] = kind == 1 ? 0 : test_int(rng, 0, 2);
+        while (c.p.pad_begin[i] > test_max_pad(mode, n) || c.p.pad_end[i] > test_max_pad(mode, n) ||
+               d * (k - 1) + 1 > n + c.p.pad_begin[i] + c.p.pad_end[i])
+            n++;
+        c.x_dims[2 + i] = n;
+        c.w_dims[2 + i] = k;
+    }
+    const int64_t bias_len = c.w_dims[0];
+    sv_message msg;
+    sv_status st = sv_conv_output_shape(&c.p, c.rank, c.x_dims, c.w_dims,
+                                        c.has_bias ? &bias_len : NULL, c.y_dims, &msg);
+    ck_assert_msg(st == SV_OK, "generated case rejected: %s", msg.text);
+    return c;
+}
+
+START_TEST(test_every_igemm_variant_matches_reference) {
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    test_rng rng = test_rng_for((uint64_t)(5000 + _i));
+    const conv_case c = variant_case(&rng, _i);
+    check_case(dev, ref, &c, &rng, sv_conv_impl_of(SV_CONV_IMPLICIT_GEMM));
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* The automatic choice on made-up devices (only the device description is read): VGG-16's layers
+ * on a 132-unit GPU take the implicit GEMM, with the large tile once the batch gives enough
+ * 128x128 tiles, the default tile where 64x64 ones fill the units, split-K for the deep layers
+ * at batch 1 whose tiles are too few, the small tile for shallow ones; a depthwise layer takes
+ * the direct kernel; a CPU keeps the CPU-shaped kernel. Asked for by name, an algorithm runs the
+ * same variant. */
+START_TEST(test_automatic_choice_by_device_and_shape) {
+    static const struct {
+        sv_device_kind kind;
+        int n, c, k, size, groups;
+        sv_conv_choice expected;
+    } rows[] = {
+        {SV_DEVICE_GPU, 1, 64, 64, 224, 1, {SV_CONV_IMPLICIT_GEMM, 0}},   /* conv1_2: 784 tiles */
+        {SV_DEVICE_GPU, 1, 256, 256, 56, 1, {SV_CONV_IMPLICIT_GEMM, 0}},  /* conv3_2: 50 large */
+        {SV_DEVICE_GPU, 32, 256, 256, 56, 1, {SV_CONV_IMPLICIT_GEMM, 1}}, /* 1568 large tiles */
+        {SV_DEVICE_GPU, 1, 512, 512, 14, 1, {SV_CONV_IMPLICIT_GEMM, 3}},  /* conv5: 32 tiles */
+        {SV_DEVICE_GPU, 1, 32, 32, 14, 1, {SV_CONV_IMPLICIT_GEMM, 2}},    /* 4 tiles, depth 288 */
+        {SV_DEVICE_GPU, 1, 256, 256, 56, 256, {SV_CONV_DIRECT, 0}},       /* depthwise */
+        {SV_DEVICE_CPU, 1, 64, 64, 224, 1, {SV_CONV_CPU_BLOCKED, 0}},
+    };
+    for (int i = 0; i < TEST_COUNT_OF(rows); i++) {
+        sv_context ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.device.kind = rows[i].kind;
+        ctx.device.compute_units = 132;
+        const sv_conv_params p = sv_conv_params_default(2);
+        const sv_conv_geometry g = {rows[i].n,
+                                    rows[i].c,
+                                    rows[i].size,
+                                    rows[i].size,
+                                    rows[i].k,
+                                    rows[i].size,
+                                    rows[i].size,
+                                    3,
+                                    3,
+                                    1,
+                                    1,
+                                    1,
+                                    1,
+                                    1,
+                                    1,
+                                    rows[i].groups};
+        sv_conv_choice choice;
+        ck_assert_int_eq(sv_conv_choose(&ctx, &p, &g, &choice), SV_OK);
+        ck_assert_msg(choice.algorithm == rows[i].expected.algorithm &&
+                          choice.variant == rows[i].expected.variant,
+                      "row %d: chose %s variant %d, expected %s variant %d", i,
+                      sv_conv_algorithm_name(choice.algorithm), choice.variant,
+                      sv_conv_algorithm_name(rows[i].expected.algorithm), rows[i].expected.variant);
+        /* asked for by name, the algorithm runs the variant the automatic choice would */
+        sv_conv_params named = p;
+        named.algorithm = rows[i].expected.algorithm;
+        ck_assert_int_eq(sv_conv_choose(&ctx, &named, &g, &choice), SV_OK);
+        ck_assert_int_eq(choice.variant, rows[i].expected.variant);
+    }
+}
+END_TEST
+
+/* A choice outside the algorithm's variants is refused before anything runs. */
+START_TEST(test_unknown_variant_is_refused) {
+    sv_context *ctx = test_context(NULL);
+    const int64_t x_dims[4] = {1, 2, 4, 4}, w_dims[4] = {3, 2, 3, 3}, y_dims[4] = {1, 3, 2, 2};
+    sv_tensor *x, *w, *y;
+    ck_assert_int_eq(sv_tensor_create(ctx, 4, x_dims, &x), SV_OK);
+    ck_assert_int_eq(sv_tensor_create(ctx, 4, w_dims, &w), SV_OK);
+    ck_assert_int_eq(sv_tensor_create(ctx, 4, y_dims, &y), SV_OK);
+    const sv_conv_params p = sv_conv_params_default(2);
+    const sv_conv_impl *impl = sv_conv_impl_of(SV_CONV_IMPLICIT_GEMM);
+    const sv_conv_choice past_end = {SV_CONV_IMPLICIT_GEMM, impl->variants};
+    TEST_ASSERT_STATUS(sv_conv_with_choice(ctx, &p, past_end, x, w, NULL, y), SV_INVALID_ARGUMENT,
+                       ctx);
+    ck_assert_ptr_nonnull(strstr(sv_last_error(ctx), "no algorithm"));
+    sv_tensor_release(x), sv_tensor_release(w), sv_tensor_release(y);
+    sv_context_release(ctx);
 }
 END_TEST
 
@@ -387,6 +552,10 @@ static Suite *conv_suite(void) {
     TCase *sweep = test_add_case(s, "random sweep against ref", 600);
     tcase_add_loop_test(sweep, test_random_sweep_matches_reference, 0, 2 * PAD_MODES);
     tcase_add_test(sweep, test_vgg_layer_matches_reference);
+    TCase *variants = test_add_case(s, "implicit GEMM variants against ref", 600);
+    tcase_add_loop_test(variants, test_every_igemm_variant_matches_reference, 0, VARIANT_CASES);
+    tcase_add_test(variants, test_automatic_choice_by_device_and_shape);
+    tcase_add_test(variants, test_unknown_variant_is_refused);
     TCase *known = test_add_case(s, "hand-computed", 120);
     tcase_add_loop_test(known, test_classic_kernels_on_reference, 0, TEST_COUNT_OF(classic));
     tcase_add_loop_test(known, test_classic_kernels_on_device, 0, TEST_COUNT_OF(classic));

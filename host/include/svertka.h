@@ -219,6 +219,7 @@ typedef enum sv_conv_algorithm {
     SV_CONV_AUTO = 0,      /* the tuning database's choice for the device, else by shape */
     SV_CONV_DIRECT,        /* one output pixel per work-item, 4 output channels */
     SV_CONV_CPU_BLOCKED,   /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
+    SV_CONV_IMPLICIT_GEMM, /* tiled GEMM of weights x im2col gathered into local memory: GPUs */
     SV_CONV_ALGORITHM_END  /* one past the last algorithm, for iterating over them */
 } sv_conv_algorithm;
 

@@ -88,8 +88,8 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     return SV_OK;
 }
 
-static const sv_conv_impl *const implementations[] = {&sv_conv_direct_impl,
-                                                      &sv_conv_cpu_blocked_impl};
+static const sv_conv_impl *const implementations[] = {
+    &sv_conv_direct_impl, &sv_conv_cpu_blocked_impl, &sv_conv_implicit_gemm_impl};
 
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm) {
     for (size_t i = 0; i < sizeof implementations / sizeof implementations[0]; i++)
@@ -110,16 +110,29 @@ void sv_conv_build_options(char *buf, size_t size, const sv_conv_params *p, cons
              (int)p->pad_mode, extra);
 }
 
-static const char *unsupported_by(const sv_conv_impl *impl, const sv_conv_params *p,
-                                  const sv_conv_geometry *g) {
-    return impl->unsupported ? impl->unsupported(p, g) : NULL;
+/* SV_UNSUPPORTED, with the algorithm's reason, when it cannot compute this convolution. */
+static sv_status check_supported(sv_context *ctx, const sv_conv_impl *impl, const sv_conv_params *p,
+                                 const sv_conv_geometry *g) {
+    const char *why = impl->unsupported ? impl->unsupported(p, g) : NULL;
+    return why ? sv_fail(ctx, SV_UNSUPPORTED, "conv: algorithm %s %s", impl->name, why) : SV_OK;
 }
 
 /* The choice without tuning: the CPU-shaped kernel on CPU devices (unless a group has too few
- * output channels to fill its 8 lanes), else direct. */
-static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_geometry *g) {
-    const int cpu = ctx->device.kind == SV_DEVICE_CPU && g->k / g->groups >= 8;
-    return (sv_conv_choice){cpu ? SV_CONV_CPU_BLOCKED : SV_CONV_DIRECT, 0};
+ * output channels to fill its 8 lanes), implicit GEMM on GPUs (unless a group has too few output
+ * channels for a quarter of its smallest tile), else direct. */
+static sv_conv_algorithm heuristic_algorithm(const sv_context *ctx, const sv_conv_geometry *g) {
+    const int out_per_group = g->k / g->groups;
+    if (ctx->device.kind == SV_DEVICE_CPU && out_per_group >= 8)
+        return SV_CONV_CPU_BLOCKED;
+    if (ctx->device.kind == SV_DEVICE_GPU && out_per_group >= 16)
+        return SV_CONV_IMPLICIT_GEMM;
+    return SV_CONV_DIRECT;
+}
+
+static sv_conv_choice default_choice(const sv_context *ctx, sv_conv_algorithm algorithm,
+                                     const sv_conv_geometry *g) {
+    const sv_conv_impl *impl = sv_conv_impl_of(algorithm);
+    return (sv_conv_choice){algorithm, impl->default_variant ? impl->default_variant(ctx, g) : 0};
 }
 
 /* The tuning database's choice, where it has one that still computes this convolution. */
@@ -128,7 +141,8 @@ static int tuned_choice(sv_context *ctx, const sv_conv_params *p, const sv_conv_
     const sv_tuning_db *db = sv_context_tuning(ctx);
     const sv_conv_tuning_key key = sv_conv_tuning_key_of(p, g);
     const sv_tuning_entry *e = db ? sv_tuning_db_find(db, &key) : NULL;
-    if (!e || unsupported_by(sv_conv_impl_of(e->choice.algorithm), p, g))
+    const sv_conv_impl *impl = e ? sv_conv_impl_of(e->choice.algorithm) : NULL;
+    if (!impl || (impl->unsupported && impl->unsupported(p, g)))
         return 0;
     *out = e->choice;
     return 1;
@@ -138,15 +152,13 @@ sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv
                          sv_conv_choice *out) {
     if (p->algorithm == SV_CONV_AUTO) {
         if (!tuned_choice(ctx, p, g, out))
-            *out = heuristic_choice(ctx, g);
+            *out = default_choice(ctx, heuristic_algorithm(ctx, g), g);
         return SV_OK;
     }
-    const sv_conv_impl *impl = sv_conv_impl_of(p->algorithm);
-    const char *why = unsupported_by(impl, p, g);
-    if (why)
-        return sv_fail(ctx, SV_UNSUPPORTED, "conv: algorithm %s %s", impl->name, why);
-    *out = (sv_conv_choice){p->algorithm, 0};
-    return SV_OK;
+    sv_status st = check_supported(ctx, sv_conv_impl_of(p->algorithm), p, g);
+    if (st == SV_OK)
+        *out = default_choice(ctx, p->algorithm, g);
+    return st;
 }
 
 static sv_status create_buffer(sv_context *ctx, size_t count, const char *what, cl_mem *out) {
@@ -166,7 +178,9 @@ sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
                                  const sv_tensor *w, sv_conv_prepared *out) {
     memset(out, 0, sizeof *out);
     const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
-    sv_status st = SV_OK;
+    sv_status st = check_supported(ctx, impl, p, g);
+    if (st != SV_OK)
+        return st;
     const size_t count =
         impl->prepared_weight_count ? impl->prepared_weight_count(g, choice.variant) : 0;
     cl_mem weights = NULL;
@@ -202,10 +216,10 @@ void sv_conv_prepared_release(sv_context *ctx, sv_conv_prepared *prep) {
     memset(prep, 0, sizeof *prep);
 }
 
-/* One convolution: prepares, runs and releases what it prepared (OpenCL keeps buffers alive
- * until the queued kernels that use them are done). */
-static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x,
-                         const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
+/* One convolution with the given choice (NULL: the automatic one): prepares, runs and releases
+ * what it prepared (OpenCL keeps buffers alive until the queued kernels that use them are done). */
+static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_conv_choice *choice,
+                         const sv_tensor *x, const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
     if (x->count > INT_MAX || w->count > INT_MAX || y->count > INT_MAX)
         return sv_fail(ctx, SV_UNSUPPORTED,
                        "conv: tensors of more than %d elements are not supported on OpenCL devices",
@@ -213,7 +227,8 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
     const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
                                                    p->pad_begin, p->groups, x, w, y);
     sv_conv_prepared prep;
-    sv_status st = sv_conv_prepare(ctx, p, &g, w, &prep);
+    sv_status st = choice ? sv_conv_prepare_choice(ctx, p, &g, *choice, w, &prep)
+                          : sv_conv_prepare(ctx, p, &g, w, &prep);
     if (st != SV_OK)
         return st;
     cl_mem workspace = NULL;
@@ -227,8 +242,10 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
     return st;
 }
 
-sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, const sv_tensor *w,
-                  const sv_tensor *b, sv_tensor *y) {
+/* sv_conv, with the choice conv_cl takes. */
+static sv_status conv_checked(sv_context *ctx, const sv_conv_params *p,
+                              const sv_conv_choice *choice, const sv_tensor *x, const sv_tensor *w,
+                              const sv_tensor *b, sv_tensor *y) {
     if (!ctx)
         return SV_INVALID_ARGUMENT;
     sv_clear_error(ctx);
@@ -250,5 +267,22 @@ sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, 
         sv_ref_conv(p, &xv, &wv, b ? &bv : NULL, &yv);
         return SV_OK;
     }
-    return conv_cl(ctx, p, x, w, b, y);
+    return conv_cl(ctx, p, choice, x, w, b, y);
+}
+
+sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, const sv_tensor *w,
+                  const sv_tensor *b, sv_tensor *y) {
+    return conv_checked(ctx, p, NULL, x, w, b, y);
+}
+
+sv_status sv_conv_with_choice(sv_context *ctx, const sv_conv_params *p, sv_conv_choice choice,
+                              const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                              sv_tensor *y) {
+    const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
+    if (!ctx)
+        return SV_INVALID_ARGUMENT;
+    if (!impl || choice.variant < 0 || choice.variant >= impl->variants)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "conv: no algorithm %d with variant %d",
+                       (int)choice.algorithm, choice.variant);
+    return conv_checked(ctx, p, &choice, x, w, b, y);
 }

@@ -11,7 +11,10 @@
 typedef struct sv_conv_impl {
     sv_conv_algorithm algorithm;
     const char *name; /* = sv_conv_algorithm_name(algorithm) */
-    int variants;     /* tile configurations 0..variants-1; variant 0 is the untuned default */
+    int variants;     /* tile configurations 0..variants-1 */
+    /* The variant to run untuned, by the convolution's shape and the device: for the automatic
+     * choice and for an algorithm asked for by name (NULL: variant 0). */
+    int (*default_variant)(const sv_context *ctx, const sv_conv_geometry *g);
     /* NULL when the algorithm computes this convolution, else why it cannot ("needs a 3x3
      * kernel"); may be NULL itself for an algorithm that computes every convolution. */
     const char *(*unsupported)(const sv_conv_params *p, const sv_conv_geometry *g);
@@ -34,6 +37,7 @@ typedef struct sv_conv_impl {
 
 extern const sv_conv_impl sv_conv_direct_impl;
 extern const sv_conv_impl sv_conv_cpu_blocked_impl;
+extern const sv_conv_impl sv_conv_implicit_gemm_impl;
 
 /* What the tuner accepts from an algorithm that sums products in another order than the
  * reference: the bound `svertka verify` uses. */
@@ -64,7 +68,8 @@ sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv
  * sv_conv_run_prepared (the weights' values may not change in between). */
 sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
                           const sv_tensor *w, sv_conv_prepared *out);
-/* The same for a given choice (which must compute this convolution). */
+/* sv_conv_prepare for a given choice, which must name one of its algorithm's variants; an
+ * algorithm that cannot compute the convolution fails as in sv_conv_choose. */
 sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
                                  const sv_conv_geometry *g, sv_conv_choice choice,
                                  const sv_tensor *w, sv_conv_prepared *out);
@@ -74,6 +79,13 @@ sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
                                const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
                                const sv_tensor *b, sv_tensor *y, cl_mem workspace);
 void sv_conv_prepared_release(sv_context *ctx, sv_conv_prepared *prep);
+
+/* sv_conv with a given algorithm and variant instead of the choice p asks for: for tests and
+ * tuning. SV_INVALID_ARGUMENT for an unknown algorithm or variant; an algorithm that cannot
+ * compute the convolution fails as it does when asked for by name. */
+sv_status sv_conv_with_choice(sv_context *ctx, const sv_conv_params *p, sv_conv_choice choice,
+                              const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                              sv_tensor *y);
 
 /* The build options every convolution kernel takes: activation and padding mode, and extra
  * ones (may be ""). */
