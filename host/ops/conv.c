@@ -88,8 +88,9 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
     return SV_OK;
 }
 
-static const sv_conv_impl *const implementations[] = {&sv_conv_direct_impl,
-                                                      &sv_conv_cpu_blocked_impl};
+static const sv_conv_impl *const implementations[] = {
+    &sv_conv_direct_impl, &sv_conv_cpu_blocked_impl, &sv_conv_winograd_2x2_impl,
+    &sv_conv_winograd_4x4_impl};
 
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm) {
     for (size_t i = 0; i < sizeof implementations / sizeof implementations[0]; i++)
@@ -110,14 +111,21 @@ void sv_conv_build_options(char *buf, size_t size, const sv_conv_params *p, cons
              (int)p->pad_mode, extra);
 }
 
-static const char *unsupported_by(const sv_conv_impl *impl, const sv_conv_params *p,
-                                  const sv_conv_geometry *g) {
-    return impl->unsupported ? impl->unsupported(p, g) : NULL;
+/* SV_OK when the algorithm computes this convolution, else SV_UNSUPPORTED saying why. */
+static sv_status check_supported(sv_context *ctx, const sv_conv_impl *impl, const sv_conv_params *p,
+                                 const sv_conv_geometry *g) {
+    const char *why = impl->unsupported ? impl->unsupported(p, g) : NULL;
+    return why ? sv_fail(ctx, SV_UNSUPPORTED, "conv: algorithm %s %s", impl->name, why) : SV_OK;
 }
 
-/* The choice without tuning: the CPU-shaped kernel on CPU devices (unless a group has too few
- * output channels to fill its 8 lanes), else direct. */
-static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_geometry *g) {
+/* The choice without tuning: Winograd where its rule takes the layer (GPUs, 3x3 stride 1, enough
+ * channels), the CPU-shaped kernel on CPU devices (unless a group has too few output channels to
+ * fill its 8 lanes), else direct. */
+static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_params *p,
+                                       const sv_conv_geometry *g) {
+    sv_conv_choice winograd;
+    if (sv_conv_winograd_choice(ctx, p, g, &winograd))
+        return winograd;
     const int cpu = ctx->device.kind == SV_DEVICE_CPU && g->k / g->groups >= 8;
     return (sv_conv_choice){cpu ? SV_CONV_CPU_BLOCKED : SV_CONV_DIRECT, 0};
 }
@@ -125,13 +133,12 @@ static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_geom
 sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
                          sv_conv_choice *out) {
     if (p->algorithm == SV_CONV_AUTO) {
-        *out = heuristic_choice(ctx, g);
+        *out = heuristic_choice(ctx, p, g);
         return SV_OK;
     }
-    const sv_conv_impl *impl = sv_conv_impl_of(p->algorithm);
-    const char *why = unsupported_by(impl, p, g);
-    if (why)
-        return sv_fail(ctx, SV_UNSUPPORTED, "conv: algorithm %s %s", impl->name, why);
+    sv_status st = check_supported(ctx, sv_conv_impl_of(p->algorithm), p, g);
+    if (st != SV_OK)
+        return st;
     *out = (sv_conv_choice){p->algorithm, 0};
     return SV_OK;
 }
@@ -142,19 +149,15 @@ static sv_status create_buffer(sv_context *ctx, size_t count, const char *what, 
     return rc == CL_SUCCESS ? SV_OK : sv_fail_cl(ctx, rc, what);
 }
 
-sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
-                          const sv_tensor *w, sv_conv_prepared *out) {
-    memset(out, 0, sizeof *out);
-    sv_conv_choice choice;
-    sv_status st = sv_conv_choose(ctx, p, g, &choice);
-    if (st != SV_OK)
-        return st;
+/* sv_conv_prepare for a choice made. */
+static sv_status prepare_choice(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                                sv_conv_choice choice, const sv_tensor *w, sv_conv_prepared *out) {
     const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
     const size_t count =
         impl->prepared_weight_count ? impl->prepared_weight_count(g, choice.variant) : 0;
     cl_mem weights = NULL;
     if (count) {
-        st = create_buffer(ctx, count, "clCreateBuffer(conv prepared weights)", &weights);
+        sv_status st = create_buffer(ctx, count, "clCreateBuffer(conv prepared weights)", &weights);
         if (st == SV_OK)
             st = impl->prepare_weights(ctx, p, g, choice.variant, w->buffer, weights);
         if (st != SV_OK) {
@@ -167,6 +170,14 @@ sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_con
     out->weights = weights;
     out->workspace_count = impl->workspace_count ? impl->workspace_count(g, choice.variant) : 0;
     return SV_OK;
+}
+
+sv_status sv_conv_prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                          const sv_tensor *w, sv_conv_prepared *out) {
+    memset(out, 0, sizeof *out);
+    sv_conv_choice choice;
+    sv_status st = sv_conv_choose(ctx, p, g, &choice);
+    return st == SV_OK ? prepare_choice(ctx, p, g, choice, w, out) : st;
 }
 
 sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
@@ -185,10 +196,28 @@ void sv_conv_prepared_release(sv_conv_prepared *prep) {
     memset(prep, 0, sizeof *prep);
 }
 
-/* One convolution: prepares, runs and releases what it prepared (OpenCL keeps buffers alive
- * until the queued kernels that use them are done). */
-static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x,
-                         const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
+/* sv_conv_prepare with the choice given (sv_conv_with_choice), checked. */
+static sv_status prepare_given(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
+                               sv_conv_choice choice, const sv_tensor *w, sv_conv_prepared *out) {
+    memset(out, 0, sizeof *out);
+    const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
+    if (!impl)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "conv: unknown algorithm %d",
+                       (int)choice.algorithm);
+    sv_status st = check_supported(ctx, impl, p, g);
+    if (st != SV_OK)
+        return st;
+    if (choice.variant < 0 || choice.variant >= impl->variants)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "conv: algorithm %s has variants 0..%d, not %d",
+                       impl->name, impl->variants - 1, choice.variant);
+    return prepare_choice(ctx, p, g, choice, w, out);
+}
+
+/* One convolution: prepares (with `choice`, or the one sv_conv_choose makes when it is NULL), runs
+ * and releases what it prepared (OpenCL keeps buffers alive until the queued kernels that use
+ * them are done). */
+static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_conv_choice *choice,
+                         const sv_tensor *x, const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
     if (x->count > INT_MAX || w->count > INT_MAX || y->count > INT_MAX)
         return sv_fail(ctx, SV_UNSUPPORTED,
                        "conv: tensors of more than %d elements are not supported on OpenCL devices",
@@ -196,7 +225,8 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
     const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
                                                    p->pad_begin, p->groups, x, w, y);
     sv_conv_prepared prep;
-    sv_status st = sv_conv_prepare(ctx, p, &g, w, &prep);
+    sv_status st = choice ? prepare_given(ctx, p, &g, *choice, w, &prep)
+                          : sv_conv_prepare(ctx, p, &g, w, &prep);
     if (st != SV_OK)
         return st;
     cl_mem workspace = NULL;
@@ -210,8 +240,10 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_tens
     return st;
 }
 
-sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, const sv_tensor *w,
-                  const sv_tensor *b, sv_tensor *y) {
+/* sv_conv, with the algorithm's choice given (sv_conv_with_choice) or NULL. */
+static sv_status conv_checked(sv_context *ctx, const sv_conv_params *p,
+                              const sv_conv_choice *choice, const sv_tensor *x, const sv_tensor *w,
+                              const sv_tensor *b, sv_tensor *y) {
     if (!ctx)
         return SV_INVALID_ARGUMENT;
     sv_clear_error(ctx);
@@ -233,5 +265,16 @@ sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, 
         sv_ref_conv(p, &xv, &wv, b ? &bv : NULL, &yv);
         return SV_OK;
     }
-    return conv_cl(ctx, p, x, w, b, y);
+    return conv_cl(ctx, p, choice, x, w, b, y);
+}
+
+sv_status sv_conv(sv_context *ctx, const sv_conv_params *p, const sv_tensor *x, const sv_tensor *w,
+                  const sv_tensor *b, sv_tensor *y) {
+    return conv_checked(ctx, p, NULL, x, w, b, y);
+}
+
+sv_status sv_conv_with_choice(sv_context *ctx, const sv_conv_params *p, sv_conv_choice choice,
+                              const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                              sv_tensor *y) {
+    return conv_checked(ctx, p, &choice, x, w, b, y);
 }

@@ -31,6 +31,8 @@ typedef struct sv_conv_impl {
 
 extern const sv_conv_impl sv_conv_direct_impl;
 extern const sv_conv_impl sv_conv_cpu_blocked_impl;
+extern const sv_conv_impl sv_conv_winograd_2x2_impl;
+extern const sv_conv_impl sv_conv_winograd_4x4_impl;
 
 /* The implementation of an algorithm; NULL for SV_CONV_AUTO and values outside the enum. */
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm);
@@ -49,6 +51,11 @@ typedef struct sv_conv_prepared {
     size_t workspace_count;
 } sv_conv_prepared;
 
+/* Whether the automatic choice runs this convolution with Winograd (conv_winograd.c); if so,
+ * *out is the algorithm and variant. */
+int sv_conv_winograd_choice(const sv_context *ctx, const sv_conv_params *p,
+                            const sv_conv_geometry *g, sv_conv_choice *out);
+
 /* The algorithm an OpenCL device runs a (validated) convolution with: the one p asks for (an
  * error when it cannot compute this one), else the automatic choice. */
 sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
@@ -63,6 +70,13 @@ sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
                                const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
                                const sv_tensor *b, sv_tensor *y, cl_mem workspace);
 void sv_conv_prepared_release(sv_conv_prepared *prep);
+
+/* sv_conv with a given algorithm and variant in place of sv_conv_choose's, for the tests of every
+ * variant: SV_UNSUPPORTED when the algorithm cannot compute the convolution, SV_INVALID_ARGUMENT
+ * for a variant it does not have. The reference path ignores the choice. */
+sv_status sv_conv_with_choice(sv_context *ctx, const sv_conv_params *p, sv_conv_choice choice,
+                              const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                              sv_tensor *y);
 
 /* The build options every convolution kernel takes: activation and padding mode, and extra
  * ones (may be ""). */
