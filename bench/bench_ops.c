@@ -5,7 +5,8 @@
  *
  * Contestants per convolution case:
  *   sv_conv:ALG       the library, once per algorithm sv_conv_params.algorithm offers (direct,
- *                     cpu_blocked), on any device; SV_CONV_AUTO picks one of them by device
+ *                     cpu_blocked, winograd_2x2, winograd_4x4; Winograd skips the shapes other
+ *                     than 3x3 stride 1), on any device; SV_CONV_AUTO picks one of them by device
  *   im2col+sgemm      the bench's own im2col kernel (below), then CLBlastSgemm per image
  *                     (CLBlastSgemmStridedBatched over the groups of a grouped convolution); a
  *                     1x1, stride-1, unpadded convolution skips im2col: its input already is the
@@ -555,6 +556,10 @@ static const lib_variant conv_variants[] = {
      SV_CONV_DIRECT},
     {"sv_conv:cpu_blocked", "SV_CONV_CPU_BLOCKED: register blocks of 8 channels x 8 pixels",
      SV_CONV_CPU_BLOCKED},
+    {"sv_conv:winograd_2x2", "SV_CONV_WINOGRAD_2X2: F(2x2,3x3) transforms and batched GEMM",
+     SV_CONV_WINOGRAD_2X2},
+    {"sv_conv:winograd_4x4", "SV_CONV_WINOGRAD_4X4: F(4x4,3x3) transforms and batched GEMM",
+     SV_CONV_WINOGRAD_4X4},
 };
 static const lib_variant convt_variant = {"sv_conv_transpose", "the library's kernel",
                                           SV_CONV_AUTO};
