@@ -3,6 +3,7 @@
  * against the errors they must give. */
 #include "test_support.h"
 
+#include "core/internal.h"
 #include "ops/conv_algorithm.h"
 
 #include <float.h>
@@ -544,6 +545,47 @@ START_TEST(test_winograd_batch_in_chunks) {
 }
 END_TEST
 
+/* The automatic choice's Winograd rule, on the VGG-16 layers: a GPU (the device kind rewritten on
+ * a context of the default device) takes F(4x4) for the 3x3 stride-1 layers with 16+ channels,
+ * with the small product blocks where a chunk has fewer than 256 tiles; the first layer (3
+ * channels), a stride-2 layer and every layer on a CPU device are left to the other algorithms. */
+START_TEST(test_winograd_automatic_choice) {
+    static const struct {
+        int gpu, n, c, k, size, stride;
+        sv_conv_choice expected; /* algorithm SV_CONV_AUTO: not Winograd */
+    } rows[] = {
+        {1, 1, 64, 64, 224, 1, {SV_CONV_WINOGRAD_4X4, 0}},  /* 3136 tiles */
+        {1, 1, 256, 256, 56, 1, {SV_CONV_WINOGRAD_4X4, 1}}, /* 196 tiles */
+        {1, 2, 256, 256, 56, 1, {SV_CONV_WINOGRAD_4X4, 0}}, /* 392 tiles */
+        {1, 1, 3, 64, 224, 1, {SV_CONV_AUTO, 0}},
+        {1, 1, 64, 64, 56, 2, {SV_CONV_AUTO, 0}},
+        {0, 1, 64, 64, 224, 1, {SV_CONV_AUTO, 0}},
+    };
+    sv_context *ctx = test_context(NULL);
+    const sv_device_kind kind = ctx->device.kind;
+    for (int i = 0; i < TEST_COUNT_OF(rows); i++) {
+        ctx->device.kind = rows[i].gpu ? SV_DEVICE_GPU : SV_DEVICE_CPU;
+        sv_conv_params p = sv_conv_params_default(2);
+        p.stride[0] = p.stride[1] = rows[i].stride;
+        p.pad_begin[0] = p.pad_begin[1] = p.pad_end[0] = p.pad_end[1] = 1;
+        const int out = (rows[i].size - 1) / rows[i].stride + 1;
+        const sv_conv_geometry g = {
+            rows[i].n, rows[i].c, rows[i].size,   rows[i].size,   rows[i].k, out, out,
+            3,         3,         rows[i].stride, rows[i].stride, 1,         1,   1,
+            1,         1};
+        sv_conv_choice choice = {SV_CONV_AUTO, 0};
+        const int taken = sv_conv_winograd_choice(ctx, &p, &g, &choice);
+        ck_assert_msg(taken == (rows[i].expected.algorithm != SV_CONV_AUTO) &&
+                          choice.algorithm == rows[i].expected.algorithm &&
+                          choice.variant == rows[i].expected.variant,
+                      "row %d: got %s variant %d", i,
+                      taken ? sv_conv_algorithm_name(choice.algorithm) : "none", choice.variant);
+    }
+    ctx->device.kind = kind;
+    sv_context_release(ctx);
+}
+END_TEST
+
 /* --- shapes an explicitly asked-for Winograd algorithm declines, each breaking one of its
  * conditions in a valid case (x [1,4,9,9], w [6,2,3,3], groups 2, pads 1): SV_UNSUPPORTED naming
  * the algorithm and the condition, and nothing written. */
@@ -797,6 +839,7 @@ static Suite *conv_suite(void) {
     tcase_add_loop_test(winograd, test_winograd_sweep_matches_reference, 0, PAD_MODES);
     tcase_add_test(winograd, test_winograd_box_sums_by_hand);
     tcase_add_test(winograd, test_winograd_batch_in_chunks);
+    tcase_add_test(winograd, test_winograd_automatic_choice);
     tcase_add_loop_test(winograd, test_winograd_unsupported_shapes, 0,
                         TEST_COUNT_OF(winograd_unsupported_rows));
     TCase *known = test_add_case(s, "hand-computed", 120);

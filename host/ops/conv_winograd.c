@@ -56,6 +56,11 @@ static winograd_shape shape_of(const sv_conv_geometry *g, int m) {
     return s;
 }
 
+/* U: ALPHA^2 matrices of C_g x K_g per group. */
+static size_t weight_count(const sv_conv_geometry *g, int m) {
+    return (size_t)((m + 2) * (m + 2)) * (size_t)g->k * (size_t)(g->c / g->groups);
+}
+
 static const char *unsupported(const sv_conv_params *p, const sv_conv_geometry *g, int m) {
     if (p->spatial_dims != 2)
         return "needs a 2-D convolution (1-D ones are not supported)";
@@ -66,48 +71,15 @@ static const char *unsupported(const sv_conv_params *p, const sv_conv_geometry *
     if (g->dh != 1 || g->dw != 1)
         return "needs dilation 1";
     /* the kernels index the transformed weights and one image's V and M with int */
-    const size_t tiles = (size_t)((g->oh + m - 1) / m) * (size_t)((g->ow + m - 1) / m);
-    const size_t weights = (size_t)((m + 2) * (m + 2)) * (size_t)g->k * (size_t)(g->c / g->groups);
-    if (weights > INT_MAX || image_workspace(g, m, tiles) > INT_MAX)
+    const winograd_shape s = shape_of(g, m);
+    if (weight_count(g, m) > INT_MAX || image_workspace(g, m, (size_t)s.tiles_per_image) > INT_MAX)
         return "needs fewer than 2^31 transformed weights and per-image scratch elements";
     return NULL;
-}
-
-static const char *unsupported_2x2(const sv_conv_params *p, const sv_conv_geometry *g) {
-    return unsupported(p, g, 2);
-}
-
-static const char *unsupported_4x4(const sv_conv_params *p, const sv_conv_geometry *g) {
-    return unsupported(p, g, 4);
-}
-
-static size_t weight_count(const sv_conv_geometry *g, int m) {
-    return (size_t)((m + 2) * (m + 2)) * (size_t)g->k * (size_t)(g->c / g->groups);
-}
-
-static size_t weight_count_2x2(const sv_conv_geometry *g, int variant) {
-    (void)variant;
-    return weight_count(g, 2);
-}
-
-static size_t weight_count_4x4(const sv_conv_geometry *g, int variant) {
-    (void)variant;
-    return weight_count(g, 4);
 }
 
 static size_t workspace_count(const sv_conv_geometry *g, int m) {
     const winograd_shape s = shape_of(g, m);
     return (size_t)s.chunk * image_workspace(g, m, (size_t)s.tiles_per_image);
-}
-
-static size_t workspace_count_2x2(const sv_conv_geometry *g, int variant) {
-    (void)variant;
-    return workspace_count(g, 2);
-}
-
-static size_t workspace_count_4x4(const sv_conv_geometry *g, int variant) {
-    (void)variant;
-    return workspace_count(g, 4);
 }
 
 /* A transform's kernel, built alone with the options it depends on (conv_winograd.cl). */
@@ -144,18 +116,6 @@ static sv_status prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv
         return sv_fail_cl(ctx, args.rc, "clSetKernelArg(winograd_filter)");
     const size_t local = 64, global = sv_round_up((size_t)g->k * (size_t)(g->c / g->groups), local);
     return sv_enqueue(ctx, kernel, 1, &global, &local, "winograd_filter");
-}
-
-static sv_status prepare_2x2(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
-                             int variant, cl_mem w, cl_mem out) {
-    (void)variant;
-    return prepare(ctx, p, g, 2, w, out);
-}
-
-static sv_status prepare_4x4(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
-                             int variant, cl_mem w, cl_mem out) {
-    (void)variant;
-    return prepare(ctx, p, g, 4, w, out);
 }
 
 /* One chunk of a run: images n0 .. n0 + images - 1 through the three kernels, V at the
@@ -233,39 +193,42 @@ static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geo
     return st;
 }
 
-static sv_status run_2x2(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
-                         int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
-                         sv_tensor *y, cl_mem workspace) {
-    return run(ctx, p, g, 2, variant, x, weights, b, y, workspace);
-}
+/* An algorithm of the interface: the functions above with m = M. */
+#define WINOGRAD_ALGORITHM(M, ALGORITHM, NAME)                                                     \
+    static const char *unsupported_##M(const sv_conv_params *p, const sv_conv_geometry *g) {       \
+        return unsupported(p, g, M);                                                               \
+    }                                                                                              \
+    static size_t weight_count_##M(const sv_conv_geometry *g, int variant) {                       \
+        (void)variant;                                                                             \
+        return weight_count(g, M);                                                                 \
+    }                                                                                              \
+    static sv_status prepare_##M(sv_context *ctx, const sv_conv_params *p,                         \
+                                 const sv_conv_geometry *g, int variant, cl_mem w, cl_mem out) {   \
+        (void)variant;                                                                             \
+        return prepare(ctx, p, g, M, w, out);                                                      \
+    }                                                                                              \
+    static size_t workspace_count_##M(const sv_conv_geometry *g, int variant) {                    \
+        (void)variant;                                                                             \
+        return workspace_count(g, M);                                                              \
+    }                                                                                              \
+    static sv_status run_##M(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,  \
+                             int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,  \
+                             sv_tensor *y, cl_mem workspace) {                                     \
+        return run(ctx, p, g, M, variant, x, weights, b, y, workspace);                            \
+    }                                                                                              \
+    const sv_conv_impl sv_conv_winograd_##M##x##M##_impl = {                                       \
+        .algorithm = ALGORITHM,                                                                    \
+        .name = NAME,                                                                              \
+        .variants = GEMM_VARIANTS,                                                                 \
+        .unsupported = unsupported_##M,                                                            \
+        .prepared_weight_count = weight_count_##M,                                                 \
+        .prepare_weights = prepare_##M,                                                            \
+        .workspace_count = workspace_count_##M,                                                    \
+        .run = run_##M,                                                                            \
+    };
 
-static sv_status run_4x4(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
-                         int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
-                         sv_tensor *y, cl_mem workspace) {
-    return run(ctx, p, g, 4, variant, x, weights, b, y, workspace);
-}
-
-const sv_conv_impl sv_conv_winograd_2x2_impl = {
-    .algorithm = SV_CONV_WINOGRAD_2X2,
-    .name = "winograd-2x2",
-    .variants = GEMM_VARIANTS,
-    .unsupported = unsupported_2x2,
-    .prepared_weight_count = weight_count_2x2,
-    .prepare_weights = prepare_2x2,
-    .workspace_count = workspace_count_2x2,
-    .run = run_2x2,
-};
-
-const sv_conv_impl sv_conv_winograd_4x4_impl = {
-    .algorithm = SV_CONV_WINOGRAD_4X4,
-    .name = "winograd-4x4",
-    .variants = GEMM_VARIANTS,
-    .unsupported = unsupported_4x4,
-    .prepared_weight_count = weight_count_4x4,
-    .prepare_weights = prepare_4x4,
-    .workspace_count = workspace_count_4x4,
-    .run = run_4x4,
-};
+WINOGRAD_ALGORITHM(2, SV_CONV_WINOGRAD_2X2, "winograd-2x2")
+WINOGRAD_ALGORITHM(4, SV_CONV_WINOGRAD_4X4, "winograd-4x4")
 
 /* The automatic choice on GPUs: F(4x4, 3x3) for 3x3 stride-1 layers with at least 16 input and
  * 16 output channels per group (fewer leave the matrix products too thin to pay for the
@@ -275,7 +238,7 @@ const sv_conv_impl sv_conv_winograd_4x4_impl = {
 int sv_conv_winograd_choice(const sv_context *ctx, const sv_conv_params *p,
                             const sv_conv_geometry *g, sv_conv_choice *out) {
     if (ctx->device.kind != SV_DEVICE_GPU || g->c / g->groups < 16 || g->k / g->groups < 16 ||
-        unsupported_4x4(p, g))
+        unsupported(p, g, 4))
         return 0;
     const winograd_shape s = shape_of(g, 4);
     const long tiles = (long)s.chunk * s.tiles_per_image;
