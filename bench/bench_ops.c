@@ -5,8 +5,9 @@
  *
  * Contestants per convolution case:
  *   sv_conv:ALG       the library, once per algorithm sv_conv_params.algorithm offers (direct,
- *                     cpu_blocked, implicit_gemm), on any device; SV_CONV_AUTO picks one of them
- *                     by device
+ *                     cpu_blocked, implicit_gemm, winograd_2x2, winograd_4x4; Winograd skips the
+ *                     shapes other than 3x3 stride 1), on any device; SV_CONV_AUTO picks one of
+ *                     them by device
  *   im2col+sgemm      the bench's own im2col kernel (below), then CLBlastSgemm per image
  *                     (CLBlastSgemmStridedBatched over the groups of a grouped convolution); a
  *                     1x1, stride-1, unpadded convolution skips im2col: its input already is the
@@ -561,6 +562,10 @@ static const lib_variant conv_variants[] = {
     {"sv_conv:implicit_gemm",
      "SV_CONV_IMPLICIT_GEMM: GEMM tiles through local memory, im2col gathered on the fly",
      SV_CONV_IMPLICIT_GEMM, SV_CONV_TRANSPOSE_AUTO},
+    {"sv_conv:winograd_2x2", "SV_CONV_WINOGRAD_2X2: F(2x2,3x3) transforms and batched GEMM",
+     SV_CONV_WINOGRAD_2X2, SV_CONV_TRANSPOSE_AUTO},
+    {"sv_conv:winograd_4x4", "SV_CONV_WINOGRAD_4X4: F(4x4,3x3) transforms and batched GEMM",
+     SV_CONV_WINOGRAD_4X4, SV_CONV_TRANSPOSE_AUTO},
 };
 static const lib_variant convt_variants[] = {
     {"sv_convt:gemm", "SV_CONV_TRANSPOSE_GEMM: CLBlastSgemm (W^T x), then the library's col2im",

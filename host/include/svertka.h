@@ -220,6 +220,8 @@ typedef enum sv_conv_algorithm {
     SV_CONV_DIRECT,        /* one output pixel per work-item, 4 output channels */
     SV_CONV_CPU_BLOCKED,   /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
     SV_CONV_IMPLICIT_GEMM, /* tiled GEMM of weights x im2col gathered into local memory: GPUs */
+    SV_CONV_WINOGRAD_2X2,  /* Winograd F(2x2, 3x3): 3x3 stride 1 dilation 1, 2-D only */
+    SV_CONV_WINOGRAD_4X4,  /* Winograd F(4x4, 3x3): the same, 4x fewer multiplies, less accurate */
     SV_CONV_ALGORITHM_END  /* one past the last algorithm, for iterating over them */
 } sv_conv_algorithm;
 

@@ -89,7 +89,8 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
 }
 
 static const sv_conv_impl *const implementations[] = {
-    &sv_conv_direct_impl, &sv_conv_cpu_blocked_impl, &sv_conv_implicit_gemm_impl};
+    &sv_conv_direct_impl, &sv_conv_cpu_blocked_impl, &sv_conv_implicit_gemm_impl,
+    &sv_conv_winograd_2x2_impl, &sv_conv_winograd_4x4_impl};
 
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm) {
     for (size_t i = 0; i < sizeof implementations / sizeof implementations[0]; i++)
@@ -117,9 +118,9 @@ static sv_status check_supported(sv_context *ctx, const sv_conv_impl *impl, cons
     return why ? sv_fail(ctx, SV_UNSUPPORTED, "conv: algorithm %s %s", impl->name, why) : SV_OK;
 }
 
-/* The choice without tuning: the CPU-shaped kernel on CPU devices (unless a group has too few
- * output channels to fill its 8 lanes), implicit GEMM on GPUs (unless a group has too few output
- * channels for a quarter of its smallest tile), else direct. */
+/* The algorithm without tuning, Winograd aside: the CPU-shaped kernel on CPU devices (unless a
+ * group has too few output channels to fill its 8 lanes), implicit GEMM on GPUs (unless a group
+ * has too few output channels for a quarter of its smallest tile), else direct. */
 static sv_conv_algorithm heuristic_algorithm(const sv_context *ctx, const sv_conv_geometry *g) {
     const int out_per_group = g->k / g->groups;
     if (ctx->device.kind == SV_DEVICE_CPU && out_per_group >= 8)
@@ -133,6 +134,16 @@ static sv_conv_choice default_choice(const sv_context *ctx, sv_conv_algorithm al
                                      const sv_conv_geometry *g) {
     const sv_conv_impl *impl = sv_conv_impl_of(algorithm);
     return (sv_conv_choice){algorithm, impl->default_variant ? impl->default_variant(ctx, g) : 0};
+}
+
+/* The choice without tuning: Winograd where its rule takes the layer (GPUs, 3x3 stride 1, enough
+ * channels), else the heuristic algorithm at its default variant. */
+static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_params *p,
+                                       const sv_conv_geometry *g) {
+    sv_conv_choice winograd;
+    if (sv_conv_winograd_choice(ctx, p, g, &winograd))
+        return winograd;
+    return default_choice(ctx, heuristic_algorithm(ctx, g), g);
 }
 
 /* The tuning database's choice, where it has one that still computes this convolution. */
@@ -152,7 +163,7 @@ sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv
                          sv_conv_choice *out) {
     if (p->algorithm == SV_CONV_AUTO) {
         if (!tuned_choice(ctx, p, g, out))
-            *out = default_choice(ctx, heuristic_algorithm(ctx, g), g);
+            *out = heuristic_choice(ctx, p, g);
         return SV_OK;
     }
     sv_status st = check_supported(ctx, sv_conv_impl_of(p->algorithm), p, g);
@@ -281,8 +292,10 @@ sv_status sv_conv_with_choice(sv_context *ctx, const sv_conv_params *p, sv_conv_
     const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
     if (!ctx)
         return SV_INVALID_ARGUMENT;
-    if (!impl || choice.variant < 0 || choice.variant >= impl->variants)
-        return sv_fail(ctx, SV_INVALID_ARGUMENT, "conv: no algorithm %d with variant %d",
-                       (int)choice.algorithm, choice.variant);
+    if (!impl)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "conv: no algorithm %d", (int)choice.algorithm);
+    if (choice.variant < 0 || choice.variant >= impl->variants)
+        return sv_fail(ctx, SV_INVALID_ARGUMENT, "conv: algorithm %s has variants 0..%d, not %d",
+                       impl->name, impl->variants - 1, choice.variant);
     return conv_checked(ctx, p, &choice, x, w, b, y);
 }

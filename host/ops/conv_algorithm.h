@@ -38,6 +38,8 @@ typedef struct sv_conv_impl {
 extern const sv_conv_impl sv_conv_direct_impl;
 extern const sv_conv_impl sv_conv_cpu_blocked_impl;
 extern const sv_conv_impl sv_conv_implicit_gemm_impl;
+extern const sv_conv_impl sv_conv_winograd_2x2_impl;
+extern const sv_conv_impl sv_conv_winograd_4x4_impl;
 
 /* What the tuner accepts from an algorithm that sums products in another order than the
  * reference: the bound `svertka verify` uses. */
@@ -59,6 +61,11 @@ typedef struct sv_conv_prepared {
     cl_mem weights;
     size_t workspace_count;
 } sv_conv_prepared;
+
+/* Whether the automatic choice runs this convolution with Winograd (conv_winograd.c); if so,
+ * *out is the algorithm and variant. */
+int sv_conv_winograd_choice(const sv_context *ctx, const sv_conv_params *p,
+                            const sv_conv_geometry *g, sv_conv_choice *out);
 
 /* The algorithm an OpenCL device runs a (validated) convolution with: the one p asks for (an
  * error when it cannot compute this one), else the automatic choice. */
