@@ -735,6 +735,7 @@ START_TEST(test_automatic_choice_by_device_and_shape) {
         memset(&ctx, 0, sizeof ctx);
         ctx.device.kind = rows[i].kind;
         ctx.device.compute_units = 132;
+        ctx.tuning_loaded = 1; /* no tuning database: the heuristic alone */
         const sv_conv_params p = sv_conv_params_default(2);
         const sv_conv_geometry g = {rows[i].n,
                                     rows[i].c,
