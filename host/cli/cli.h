@@ -17,6 +17,8 @@ const char *cli_option_value(int argc, char **argv, int *i);
 /* Parses a positive integer option value; returns 0 and prints a usage error on failure. */
 int cli_parse_positive(const char *option, const char *text, long *out);
 
+/* Parses a positive real option value (seconds); returns 0 and prints a usage error on failure. */
+int cli_parse_positive_number(const char *option, const char *text, double *out);
 /* Parses "N[,N...]" positive sizes into out (at most capacity); returns 0 and prints a usage
  * error on failure. */
 int cli_parse_sizes(const char *option, const char *text, long *out, int capacity, int *count);

@@ -79,10 +79,8 @@ static int parse_options(int argc, char **argv, bench_options *o) {
             if (*end || end == value || o->warmup < 0)
                 return cli_error(CLI_USAGE, "--warmup expects a count >= 0, got '%s'", value);
         } else if (strcmp(a, "--seconds") == 0) {
-            char *end;
-            o->seconds = strtod(value, &end);
-            if (*end || end == value || !(o->seconds > 0))
-                return cli_error(CLI_USAGE, "--seconds expects a positive number, got '%s'", value);
+            if (!cli_parse_positive_number(a, value, &o->seconds))
+                return CLI_USAGE;
         } else if (a[0] == '-') {
             return cli_error(CLI_USAGE, "bench: unknown option '%s'", a);
         } else if (o->model) {

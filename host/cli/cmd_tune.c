@@ -35,10 +35,8 @@ static int parse_options(int argc, char **argv, tune_options *o) {
             if (!cli_parse_positive(a, value, &o->iterations))
                 return CLI_USAGE;
         } else if (strcmp(a, "--seconds") == 0) {
-            char *end;
-            o->seconds = strtod(value, &end);
-            if (*end || end == value || !(o->seconds > 0))
-                return cli_error(CLI_USAGE, "--seconds expects a positive number, got '%s'", value);
+            if (!cli_parse_positive_number(a, value, &o->seconds))
+                return CLI_USAGE;
         } else if (a[0] == '-') {
             return cli_error(CLI_USAGE, "tune: unknown option '%s'", a);
         } else if (o->model) {

@@ -37,6 +37,17 @@ int cli_parse_positive(const char *option, const char *text, long *out) {
     return 1;
 }
 
+int cli_parse_positive_number(const char *option, const char *text, double *out) {
+    char *end;
+    const double v = strtod(text, &end);
+    if (*end || end == text || !(v > 0)) {
+        cli_error(CLI_USAGE, "%s expects a positive number, got '%s'", option, text);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
 int cli_parse_sizes(const char *option, const char *text, long *out, int capacity, int *count) {
     char *copy = strdup(text), *save = NULL;
     if (!copy)
