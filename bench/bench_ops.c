@@ -557,7 +557,7 @@ typedef struct lib_variant {
 static const lib_variant conv_variants[] = {
     {"sv_conv:direct", "SV_CONV_DIRECT: one output pixel and a block of channels per work-item",
      SV_CONV_DIRECT, SV_CONV_TRANSPOSE_AUTO},
-    {"sv_conv:cpu_blocked", "SV_CONV_CPU_BLOCKED: register blocks of 8 channels x 8 pixels",
+    {"sv_conv:cpu_blocked", "SV_CONV_CPU_BLOCKED: register blocks of up to 32 channels x 8 pixels",
      SV_CONV_CPU_BLOCKED, SV_CONV_TRANSPOSE_AUTO},
     {"sv_conv:implicit_gemm",
      "SV_CONV_IMPLICIT_GEMM: GEMM tiles through local memory, im2col gathered on the fly",

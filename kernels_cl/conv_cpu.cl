@@ -1,30 +1,54 @@
-/* Convolution shaped for CPU devices (pocl): no local memory, no barriers; each work-item keeps
- * a register block of CPU_PIXELS consecutive output pixels of one row times 8 output channels
- * (one float8 per pixel), so every weight vector loaded feeds CPU_PIXELS fused multiply-adds and
- * every input value 8. The weights come pre-arranged by conv_weights_to_blocks as
- * [group][block of 8 output channels][C_in per group][KH][KW][8], one contiguous float8 per
- * tap. Build options: SV_ACT, SV_PAD_MODE, CPU_PIXELS. */
+/* Convolution shaped for CPU devices (pocl): no local memory, no barriers. Each work-item keeps
+ * a register block of CPU_PIXELS consecutive output pixels of one row times CPU_BLOCK output
+ * channels (CPU_VECS vectors of CPU_LANES lanes per pixel), so every weight vector loaded feeds
+ * CPU_PIXELS fused multiply-adds and every input value broadcast feeds CPU_VECS. The weights come
+ * pre-arranged by conv_weights_to_blocks as
+ * [group][block of CPU_BLOCK output channels][C_in per group][KH][KW][CPU_BLOCK], one contiguous
+ * run of CPU_BLOCK floats per tap. Build options: SV_ACT, SV_PAD_MODE, CPU_LANES (8 or 16),
+ * CPU_VECS, CPU_PIXELS, and CPU_WIDE_VECTORS on CPU devices.
+ *
+ * The register block lives in registers only if every loop over it is unrolled (an indexed
+ * private array spills to the stack), hence the unroll pragmas. */
+
+#ifdef CPU_WIDE_VECTORS
+/* Clang (pocl) otherwise splits float16 into two 256-bit halves on AVX-512 hosts that prefer
+ * 256-bit vectors, halving the multiply-add rate */
+#define CPU_KERNEL_ATTRIBUTES __attribute__((min_vector_width(512)))
+#else
+#define CPU_KERNEL_ATTRIBUTES
+#endif
+
+#define CPU_BLOCK (CPU_LANES * CPU_VECS)
+#if CPU_LANES == 16
+#define floatV float16
+#define vloadV vload16
+#define vstoreV vstore16
+#else
+#define floatV float8
+#define vloadV vload8
+#define vstoreV vstore8
+#endif
 
 __kernel void conv_weights_to_blocks(__global const float *w, __global float *blocked, int K,
                                      int in_per_group, int taps, int groups) {
     const int i = get_global_id(0); /* one blocked element */
     const int out_per_group = K / groups;
-    const int blocks = (out_per_group + 7) / 8;
-    const int total = groups * blocks * in_per_group * taps * 8;
+    const int blocks = (out_per_group + CPU_BLOCK - 1) / CPU_BLOCK;
+    const int total = groups * blocks * in_per_group * taps * CPU_BLOCK;
     if (i >= total)
         return;
-    const int o = i % 8;
-    const int tap = (i / 8) % taps;
-    const int c = (i / (8 * taps)) % in_per_group;
-    const int block = (i / (8 * taps * in_per_group)) % blocks;
-    const int group = i / (8 * taps * in_per_group * blocks);
-    const int within = block * 8 + o;
+    const int o = i % CPU_BLOCK;
+    const int tap = (i / CPU_BLOCK) % taps;
+    const int c = (i / (CPU_BLOCK * taps)) % in_per_group;
+    const int block = (i / (CPU_BLOCK * taps * in_per_group)) % blocks;
+    const int group = i / (CPU_BLOCK * taps * in_per_group * blocks);
+    const int within = block * CPU_BLOCK + o;
     blocked[i] = within < out_per_group
                      ? w[((group * out_per_group + within) * in_per_group + c) * taps + tap]
                      : 0.0f;
 }
 
-__kernel void conv2d_cpu(__global const float *x, __global const float *blocked,
+__kernel CPU_KERNEL_ATTRIBUTES void conv2d_cpu(__global const float *x, __global const float *blocked,
                          __global const float *bias, int has_bias, __global float *y, int N, int C,
                          int H, int W, int K, int OH, int OW, int KH, int KW, int SH, int SW,
                          int DH, int DW, int PH, int PW, int groups, float alpha, float beta) {
@@ -35,64 +59,90 @@ __kernel void conv2d_cpu(__global const float *x, __global const float *blocked,
     const int z = get_global_id(2);
     const int in_per_group = C / groups;
     const int out_per_group = K / groups;
-    const int blocks = (out_per_group + 7) / 8;
+    const int blocks = (out_per_group + CPU_BLOCK - 1) / CPU_BLOCK;
     const int n = z / (groups * blocks);
     const int group = (z / blocks) % groups;
     const int block = z % blocks;
     if (ow0 >= OW || oh >= OH || n >= N)
         return;
 
-    float8 acc[CPU_PIXELS];
+    floatV acc[CPU_PIXELS][CPU_VECS];
+    #pragma unroll
     for (int p = 0; p < CPU_PIXELS; p++)
-        acc[p] = (float8)(0.0f);
+        #pragma unroll
+        for (int v = 0; v < CPU_VECS; v++)
+            acc[p][v] = (floatV)(0.0f);
     const int row0 = oh * SH - PH;
-    /* the vector path below is written for 8 pixels at stride 1, all of them outputs */
-    const int interior = CPU_PIXELS == 8 && SW == 1 && ow0 + CPU_PIXELS <= OW;
+    const int col_first = ow0 * SW - PW;
+    /* every pixel of the block is an output (true but in rows narrower than a block) */
+    const int full = ow0 + CPU_PIXELS <= OW;
     __global const float *wb =
-        blocked + (size_t)(group * blocks + block) * in_per_group * KH * KW * 8;
+        blocked + (size_t)(group * blocks + block) * in_per_group * KH * KW * CPU_BLOCK;
+    __global const float *xg = x + ((size_t)n * C + group * in_per_group) * H * W;
     for (int c = 0; c < in_per_group; c++) {
-        __global const float *xc = x + ((size_t)n * C + group * in_per_group + c) * H * W;
+        __global const float *xc = xg + (size_t)c * H * W;
         for (int r = 0; r < KH; r++) {
             const int row = sv_pad_source(row0 + r * DH, H);
             if (row < 0)
                 continue;
             __global const float *xr = xc + row * W;
-            __global const float *wr = wb + ((c * KH + r) * KW) * 8;
+            __global const float *wr = wb + ((c * KH + r) * KW) * CPU_BLOCK;
             for (int s = 0; s < KW; s++) {
-                const float8 wv = vload8(s, wr);
-                const int col0 = ow0 * SW - PW + s * DW;
-                if (interior && col0 >= 0 && col0 + CPU_PIXELS <= W) {
-                    /* stride 1, all 8 pixels inside the row: one vector load, no index maps */
-                    const float8 xv = vload8(0, xr + col0);
-                    acc[0] = fma((float8)(xv.s0), wv, acc[0]);
-                    acc[1] = fma((float8)(xv.s1), wv, acc[1]);
-                    acc[2] = fma((float8)(xv.s2), wv, acc[2]);
-                    acc[3] = fma((float8)(xv.s3), wv, acc[3]);
-                    acc[4] = fma((float8)(xv.s4), wv, acc[4]);
-                    acc[5] = fma((float8)(xv.s5), wv, acc[5]);
-                    acc[6] = fma((float8)(xv.s6), wv, acc[6]);
-                    acc[7] = fma((float8)(xv.s7), wv, acc[7]);
+                floatV wv[CPU_VECS];
+                #pragma unroll
+                for (int v = 0; v < CPU_VECS; v++)
+                    wv[v] = vloadV(s * CPU_VECS + v, wr);
+                /* the columns this tap reads for the block's pixels all lie inside the row:
+                 * no padding arithmetic (only taps over a padded border take the path below) */
+                const int col_s = col_first + s * DW;
+                if (full && col_s >= 0 && col_s + (CPU_PIXELS - 1) * SW < W) {
+                    __global const float *xs = xr + col_s;
+                    #pragma unroll
+                    for (int p = 0; p < CPU_PIXELS; p++) {
+                        const floatV xv = (floatV)(xs[p * SW]);
+                        #pragma unroll
+                        for (int v = 0; v < CPU_VECS; v++)
+                            acc[p][v] = fma(xv, wv[v], acc[p][v]);
+                    }
                     continue;
                 }
+#if SV_PAD_MODE == SV_PAD_ZERO
+                /* a padded column adds nothing: only pixels p_lo..p_hi-1 read inside the row
+                 * (p_lo the first with col_s + p * SW >= 0, p_hi - 1 the last with < W) */
+                const int p_lo = col_s < 0 ? (SW - 1 - col_s) / SW : 0;
+                const int p_hi = min(OW - ow0, (W - 1 - col_s + SW) / SW);
+                #pragma unroll
                 for (int p = 0; p < CPU_PIXELS; p++) {
-                    const int col = sv_pad_source((ow0 + p) * SW - PW + s * DW, W);
-                    const float v = (col >= 0 && ow0 + p < OW) ? xr[col] : 0.0f;
-                    acc[p] = fma((float8)(v), wv, acc[p]);
+                    if (p < p_lo || p >= p_hi)
+                        continue;
+                    const floatV xv = (floatV)(xr[col_s + p * SW]);
+#else
+                #pragma unroll
+                for (int p = 0; p < CPU_PIXELS; p++) {
+                    const int col = sv_pad_source(col_s + p * SW, W);
+                    const floatV xv = (floatV)((col >= 0 && ow0 + p < OW) ? xr[col] : 0.0f);
+#endif
+                    #pragma unroll
+                    for (int v = 0; v < CPU_VECS; v++)
+                        acc[p][v] = fma(xv, wv[v], acc[p][v]);
                 }
             }
         }
     }
 
-    const int oc0 = group * out_per_group + block * 8;
-    const int valid = min(8, out_per_group - block * 8);
-    for (int p = 0; p < CPU_PIXELS; p++) {
-        if (ow0 + p >= OW)
-            break;
-        float lanes[8];
-        vstore8(acc[p], 0, lanes);
-        for (int o = 0; o < valid; o++) {
-            const float v = lanes[o] + (has_bias ? bias[oc0 + o] : 0.0f);
-            y[(((size_t)n * K + oc0 + o) * OH + oh) * OW + ow0 + p] = sv_activate(v, alpha, beta);
-        }
+    const int oc0 = group * out_per_group + block * CPU_BLOCK;
+    const int valid = min(CPU_BLOCK, out_per_group - block * CPU_BLOCK);
+    float lanes[CPU_PIXELS][CPU_BLOCK];
+    #pragma unroll
+    for (int p = 0; p < CPU_PIXELS; p++)
+        #pragma unroll
+        for (int v = 0; v < CPU_VECS; v++)
+            vstoreV(acc[p][v], v, lanes[p]);
+    const int pixels = min(CPU_PIXELS, OW - ow0);
+    for (int o = 0; o < valid; o++) {
+        const float b = has_bias ? bias[oc0 + o] : 0.0f;
+        __global float *yo = y + (((size_t)n * K + oc0 + o) * OH + oh) * OW + ow0;
+        for (int p = 0; p < pixels; p++)
+            yo[p] = sv_activate(lanes[p][o] + b, alpha, beta);
     }
 }

@@ -651,7 +651,7 @@ END_TEST
  *      batch 1: the split-K variant takes several slices */
 enum { VARIANT_KINDS = 3, VARIANT_CASES = VARIANT_KINDS * PAD_MODES };
 
-static conv_case variant_case(test_rng *rng, int index) {
+static conv_case variant_case(test_rng *rng, int index, int wide_rows) {
     static const sv_activation_kind acts[] = {SV_ACT_RELU, SV_ACT_NONE, SV_ACT_ELU};
     const int kind = index % VARIANT_KINDS;
     const sv_pad_mode mode = (sv_pad_mode)(index / VARIANT_KINDS);
@@ -679,6 +679,8 @@ static conv_case variant_case(test_rng *rng, int index) {
         const int k = kind == 1 ? 1 : kind == 2 ? 3 : test_int(rng, 1, 3);
         const int d = kind == 0 ? test_int(rng, 1, 2) : 1;
         int n = test_int(rng, 1, kind == 2 ? 6 : 9);
+        if (wide_rows && i == spatial_dims - 1)
+            n = test_int(rng, 1, 40);
         if (kind == 1 && i == spatial_dims - 1 && index / VARIANT_KINDS % 2 == 0)
             n = 4 * test_int(rng, 1, 2); /* H x W a multiple of 4: float4 loads */
         c.p.stride[i] = kind == 0 ? test_int(rng, 1, 2) : 1;
@@ -702,8 +704,22 @@ static conv_case variant_case(test_rng *rng, int index) {
 START_TEST(test_every_igemm_variant_matches_reference) {
     sv_context *dev = test_context(NULL), *ref = test_context("ref");
     test_rng rng = test_rng_for((uint64_t)(5000 + _i));
-    const conv_case c = variant_case(&rng, _i);
+    const conv_case c = variant_case(&rng, _i, 0);
     check_case(dev, ref, &c, &rng, NULL, sv_conv_impl_of(SV_CONV_IMPLICIT_GEMM));
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* Every register block of the CPU-shaped kernel on the same kinds of case (twice each, with
+ * different seeds), with rows up to 40 wide: blocks of 4, 7 and 8 pixels that lie inside the row,
+ * read a padded border with some of their taps, slide left at the row's end, or are wider than
+ * the row. */
+START_TEST(test_every_cpu_blocked_variant_matches_reference) {
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    test_rng rng = test_rng_for((uint64_t)(5500 + _i));
+    const conv_case c = variant_case(&rng, _i % VARIANT_CASES, 1);
+    check_case(dev, ref, &c, &rng, NULL, sv_conv_impl_of(SV_CONV_CPU_BLOCKED));
     sv_context_release(dev);
     sv_context_release(ref);
 }
@@ -1000,8 +1016,10 @@ static Suite *conv_suite(void) {
     tcase_add_test(winograd, test_winograd_automatic_choice);
     tcase_add_loop_test(winograd, test_winograd_unsupported_shapes, 0,
                         TEST_COUNT_OF(winograd_unsupported_rows));
-    TCase *variants = test_add_case(s, "implicit GEMM variants against ref", 600);
+    TCase *variants = test_add_case(s, "algorithm variants against ref", 600);
     tcase_add_loop_test(variants, test_every_igemm_variant_matches_reference, 0, VARIANT_CASES);
+    tcase_add_loop_test(variants, test_every_cpu_blocked_variant_matches_reference, 0,
+                        2 * VARIANT_CASES);
     tcase_add_test(variants, test_automatic_choice_by_device_and_shape);
     tcase_add_test(variants, test_unknown_variant_is_refused);
     TCase *known = test_add_case(s, "hand-computed", 120);

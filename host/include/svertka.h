@@ -218,7 +218,7 @@ typedef enum sv_pad_mode {
 typedef enum sv_conv_algorithm {
     SV_CONV_AUTO = 0,      /* the tuning database's choice for the device, else by shape */
     SV_CONV_DIRECT,        /* one output pixel per work-item, 4 output channels */
-    SV_CONV_CPU_BLOCKED,   /* register blocks of 8 channels x 8 pixels, no local memory: CPUs */
+    SV_CONV_CPU_BLOCKED,   /* up to 32 channels x 8 pixels in registers, no local memory: CPUs */
     SV_CONV_IMPLICIT_GEMM, /* tiled GEMM of weights x im2col gathered into local memory: GPUs */
     SV_CONV_WINOGRAD_2X2,  /* Winograd F(2x2, 3x3): 3x3 stride 1 dilation 1, 2-D only */
     SV_CONV_WINOGRAD_4X4,  /* Winograd F(4x4, 3x3): the same, 4x fewer multiplies, less accurate */
