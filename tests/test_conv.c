@@ -107,6 +107,22 @@ static long taps_of(const conv_case *c) {
 /* Draws a valid case: odd and even sizes, batch 1..3, 1..3 groups or depthwise, kernel 1..5,
  * stride and dilation 1..3 (3, 1 and 1 when `winograd_shaped`, the shapes Winograd computes),
  * asymmetric pads allowed by the mode. */
+/* Fuses a 2x2 max pool into a third of the 2-D cases whose output is at least 2x2, and sets the
+ * output shape. */
+static void finish_case(test_rng *rng, conv_case *c, int may_pool) {
+    const int64_t bias_len = c->w_dims[0];
+    sv_message msg;
+    sv_status st = sv_conv_output_shape(&c->p, c->rank, c->x_dims, c->w_dims,
+                                        c->has_bias ? &bias_len : NULL, c->y_dims, &msg);
+    ck_assert_msg(st == SV_OK, "generated case rejected: %s", msg.text);
+    if (may_pool && c->p.spatial_dims == 2 && c->y_dims[2] >= 2 && c->y_dims[3] >= 2 &&
+        test_int(rng, 0, 2) == 0) {
+        c->p.max_pool_2x2 = 1;
+        st = sv_conv_output_shape(&c->p, c->rank, c->x_dims, c->w_dims, NULL, c->y_dims, &msg);
+        ck_assert_msg(st == SV_OK, "generated pooled case rejected: %s", msg.text);
+    }
+}
+
 static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
                              sv_activation_kind act, int winograd_shaped) {
     conv_case c;
@@ -140,11 +156,7 @@ static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
         c.x_dims[2 + i] = n;
         c.w_dims[2 + i] = k;
     }
-    const int64_t bias_len = c.w_dims[0];
-    sv_message msg;
-    sv_status st = sv_conv_output_shape(&c.p, c.rank, c.x_dims, c.w_dims,
-                                        c.has_bias ? &bias_len : NULL, c.y_dims, &msg);
-    ck_assert_msg(st == SV_OK, "generated case rejected: %s", msg.text);
+    finish_case(rng, &c, !winograd_shaped);
     return c;
 }
 
@@ -155,11 +167,11 @@ static void describe(const conv_case *c, char *buf, size_t size) {
     test_format_dims(w, sizeof w, c->rank, c->w_dims);
     snprintf(buf, size,
              "conv%dd x[%s] w[%s] stride %d,%d dil %d,%d pad %d,%d/%d,%d groups %d mode %d act %d "
-             "(alpha %g beta %g) bias %d",
+             "(alpha %g beta %g) bias %d pool %d",
              p->spatial_dims, x, w, p->stride[0], p->stride[1], p->dilation[0], p->dilation[1],
              p->pad_begin[0], p->pad_begin[1], p->pad_end[0], p->pad_end[1], p->groups,
              (int)p->pad_mode, (int)p->activation.kind, (double)p->activation.alpha,
-             (double)p->activation.beta, c->has_bias);
+             (double)p->activation.beta, c->has_bias, p->max_pool_2x2);
 }
 
 /* Runs the case on ctx, with the algorithm's variant `choice` when not NULL; returns the status
@@ -387,7 +399,7 @@ START_TEST(test_random_sweep_matches_reference) {
         ck_assert_msg(spatial_dims == 1 || tally.ran[a] > 0,
                       "algorithm %s computed none of the cases (declined %d)", impl->name,
                       tally.declined[a]);
-        ck_assert_msg(impl->unsupported || tally.declined[a] == 0,
+        ck_assert_msg(impl->unsupported || !impl->fuses_max_pool || tally.declined[a] == 0,
                       "algorithm %s has no shape limits but declined %d cases", impl->name,
                       tally.declined[a]);
     }
@@ -693,11 +705,7 @@ static conv_case variant_case(test_rng *rng, int index, int wide_rows) {
         c.x_dims[2 + i] = n;
         c.w_dims[2 + i] = k;
     }
-    const int64_t bias_len = c.w_dims[0];
-    sv_message msg;
-    sv_status st = sv_conv_output_shape(&c.p, c.rank, c.x_dims, c.w_dims,
-                                        c.has_bias ? &bias_len : NULL, c.y_dims, &msg);
-    ck_assert_msg(st == SV_OK, "generated case rejected: %s", msg.text);
+    finish_case(rng, &c, wide_rows); /* pooled: the CPU kernel's two-row blocks */
     return c;
 }
 

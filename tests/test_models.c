@@ -172,6 +172,52 @@ START_TEST(test_unknown_algorithm_option_is_refused) {
 }
 END_TEST
 
+/* The layer ops of a model loaded on ctx with the options, joined by spaces; fails unless every
+ * fused pool runs with an algorithm that computes it. */
+static void layer_ops(sv_context *ctx, const char *model, const sv_model_options *options,
+                      char *buf, size_t size) {
+    sv_model *m = NULL;
+    TEST_ASSERT_STATUS(sv_model_load(ctx, model, options, &m), SV_OK, ctx);
+    buf[0] = '\0';
+    for (int k = 0; k < sv_model_layer_count(m); k++) {
+        sv_layer_info l;
+        TEST_ASSERT_STATUS(sv_model_layer(m, k, &l), SV_OK, ctx);
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s ", l.op);
+        if (strstr(l.op, "+MaxPool") && strcmp(l.algorithm, "reference") != 0) {
+            int fuses = 0;
+            for (int a = SV_CONV_DIRECT; a < SV_CONV_ALGORITHM_END; a++) {
+                const sv_conv_impl *impl = sv_conv_impl_of((sv_conv_algorithm)a);
+                fuses |= impl->fuses_max_pool && strcmp(impl->name, l.algorithm) == 0;
+            }
+            ck_assert_msg(fuses, "%s: layer %d pools with %s", model, k, l.algorithm);
+        }
+    }
+    sv_model_release(m);
+}
+
+/* LeNet's Conv -> ReLU -> MaxPool(2) pairs become one layer each where the device runs the fused
+ * convolution with the algorithm it takes for the convolution alone: both on the reference path
+ * and on CPU devices (the CPU kernel), on GPUs only where that algorithm pools (never Winograd or
+ * implicit GEMM); they stay apart when every layer keeps its output. SegNet's pools read
+ * convolutions that its skip connections read too, and stay apart everywhere. The fused models'
+ * results are the unfused ones' (test_lenet_reproduces_accuracy runs the fused plan). */
+START_TEST(test_max_pool_fuses_into_convolution) {
+    sv_context *ctx = test_context(test_spec(_i));
+    char ops[1024];
+    const sv_device_kind kind = sv_context_device(ctx)->kind;
+    layer_ops(ctx, MODELS "lenet_digits.onnx", NULL, ops, sizeof ops);
+    if (kind == SV_DEVICE_REF || kind == SV_DEVICE_CPU)
+        ck_assert_msg(strstr(ops, "Conv+Relu+MaxPool Conv+Relu+MaxPool ") != NULL,
+                      "lenet on %s: %s", sv_context_device(ctx)->name, ops);
+    const sv_model_options keep = {1, SV_CONV_AUTO};
+    layer_ops(ctx, MODELS "lenet_digits.onnx", &keep, ops, sizeof ops);
+    ck_assert_msg(!strstr(ops, "+MaxPool"), "kept intermediates: %s", ops);
+    layer_ops(ctx, MODELS "segnet.onnx", NULL, ops, sizeof ops);
+    ck_assert_msg(strstr(ops, "MaxPool") && !strstr(ops, "+MaxPool"), "segnet: %s", ops);
+    sv_context_release(ctx);
+}
+END_TEST
+
 static Suite *models_suite(void) {
     Suite *s = suite_create("models");
     TCase *tc = test_add_case(s, "reference models", 300);
@@ -182,6 +228,7 @@ static Suite *models_suite(void) {
     tcase_add_loop_test(tc, test_models_with_every_algorithm, 0,
                         SV_CONV_ALGORITHM_END - SV_CONV_DIRECT);
     tcase_add_test(tc, test_unknown_algorithm_option_is_refused);
+    tcase_add_loop_test(tc, test_max_pool_fuses_into_convolution, 0, TEST_SPEC_COUNT);
     return s;
 }
 

@@ -14,7 +14,7 @@
 
 #define MODELS SVERTKA_SOURCE_DIR "/tests/data/models/"
 
-static const char *const valid_header = "svertka-tuning 1\ndevice fuzz device\ndriver 1.0\n";
+static const char *const valid_header = "svertka-tuning 2\ndevice fuzz device\ndriver 1.0\n";
 
 static sv_tuning_db test_db(void) {
     sv_device_info device;
@@ -36,13 +36,14 @@ static long parse_with_header(sv_tuning_db *db, const char *body) {
 
 START_TEST(test_database_round_trip) {
     sv_tuning_db db = test_db();
-    ck_assert_int_eq(parse_with_header(&db, "# a comment\n"
-                                            "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 "
-                                            "cpu-blocked 0 0.5\n"
-                                            "conv 1 4 16 1 100 32 1 98 1 3 1 1 1 1 0 0 2 4 direct "
-                                            "0 1.25\n"),
+    ck_assert_int_eq(parse_with_header(&db,
+                                       "# a comment\n"
+                                       "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 "
+                                       "cpu-blocked 0 0.5\n"
+                                       "conv 1 4 16 1 100 32 1 98 1 3 1 1 1 1 0 0 2 4 0 direct "
+                                       "0 1.25\n"),
                      2);
-    const sv_conv_tuning_key key = {{2, 1, 3, 32, 32, 8, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0}};
+    const sv_conv_tuning_key key = {{2, 1, 3, 32, 32, 8, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0}};
     const sv_tuning_entry *e = sv_tuning_db_find(&db, &key);
     ck_assert_ptr_nonnull(e);
     ck_assert_int_eq(e->choice.algorithm, SV_CONV_CPU_BLOCKED);
@@ -66,24 +67,25 @@ END_TEST
 
 /* Each line breaks one rule of an entry: skipped, the rest of the file still read. */
 static const char *const bad_lines[] = {
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 winograd-9x9 0 0.5",   /* unknown algorithm */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 7 0.5",         /* no such variant */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct -1 0.5",        /* negative variant */
-    "conv 2 -1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5",        /* negative batch */
-    "conv 3 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5",         /* 3-D */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 9 direct 0 0.5",         /* padding mode */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 -1 1 1 0 direct 0 0.5",        /* negative pad */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 nan",         /* NaN time */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 -2",          /* negative time */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5 extra",   /* trailing field */
-    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 direct 0 0.5",           /* a field short */
-    "conv 2 99999999999 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 1", /* int overflow */
-    "conv2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5",          /* no separator */
-    "pool 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5",         /* unknown record */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 winograd-9x9 0 0.5", /* unknown algorithm */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct 7 0.5",       /* no such variant */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct -1 0.5",      /* negative variant */
+    "conv 2 -1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct 0 0.5",      /* negative batch */
+    "conv 3 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct 0 0.5",       /* 3-D */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 9 0 direct 0 0.5",       /* padding mode */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 -1 1 1 0 0 direct 0 0.5",      /* negative pad */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 2 direct 0 0.5", /* pooling neither 0 nor 1 */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct 0 nan", /* NaN time */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct 0 -2",  /* negative time */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct 0 0.5 extra",   /* trailing field */
+    "conv 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5",           /* a field short */
+    "conv 2 99999999999 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 0 direct 0 1", /* int overflow */
+    "conv2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5",            /* no separator */
+    "pool 2 1 3 32 32 8 32 32 3 3 1 1 1 1 1 1 1 0 direct 0 0.5",           /* unknown record */
 };
 
 START_TEST(test_database_skips_bad_lines) {
-    const char *good = "conv 2 1 8 16 16 16 16 16 3 3 1 1 1 1 1 1 1 0 direct 0 0.5\n";
+    const char *good = "conv 2 1 8 16 16 16 16 16 3 3 1 1 1 1 1 1 1 0 0 direct 0 0.5\n";
     for (size_t i = 0; i < sizeof bad_lines / sizeof bad_lines[0]; i++) {
         char body[1024];
         snprintf(body, sizeof body, "%s\n%s", bad_lines[i], good);
@@ -112,10 +114,11 @@ START_TEST(test_database_ignores_foreign_files) {
     const struct {
         const char *head, *after_library;
     } files[] = {
-        {"svertka-tuning 1\ndevice other\ndriver 1.0\n", "\n"},
-        {"svertka-tuning 1\ndevice fuzz device\ndriver 2.0\n", "\n"},
-        {"svertka-tuning 1\ndevice fuzz device\ndriver 1.0\n", "9\n"},
-        {"svertka-tuning 2\ndevice fuzz device\ndriver 1.0\n", "\n"},
+        {"svertka-tuning 2\ndevice other\ndriver 1.0\n", "\n"},
+        {"svertka-tuning 2\ndevice fuzz device\ndriver 2.0\n", "\n"},
+        {"svertka-tuning 2\ndevice fuzz device\ndriver 1.0\n", "9\n"},
+        {"svertka-tuning 1\ndevice fuzz device\ndriver 1.0\n",
+         "\n"}, /* the format before pooling */
         {"device fuzz device\ndriver 1.0\n", "\n"},
     };
     for (size_t i = 0; i <= sizeof files / sizeof files[0]; i++) {
@@ -123,8 +126,8 @@ START_TEST(test_database_ignores_foreign_files) {
         if (i < sizeof files / sizeof files[0])
             snprintf(text, sizeof text, "%s%s%s", files[i].head, library, files[i].after_library);
         else /* the header cut short */
-            snprintf(text, sizeof text, "svertka-tuning 1\ndevice fuzz device\n");
-        strcat(text, "conv 2 1 8 16 16 16 16 16 3 3 1 1 1 1 1 1 1 0 direct 0 0.5\n");
+            snprintf(text, sizeof text, "svertka-tuning 2\ndevice fuzz device\n");
+        strcat(text, "conv 2 1 8 16 16 16 16 16 3 3 1 1 1 1 1 1 1 0 0 direct 0 0.5\n");
         sv_tuning_db db = test_db();
         ck_assert_msg(sv_tuning_db_parse(&db, text, strlen(text)) == -1 && db.count == 0,
                       "file %zu was read", i);
@@ -288,9 +291,9 @@ static void write_broken_kernels(const char *dir) {
         char line[1024];
         int mutated = 0;
         while (fgets(line, sizeof line, in)) {
-            char *at = strstr(line, "lanes[p][o] + b");
+            char *at = strstr(line, "lanes[0][p][o] + b");
             if (at) {
-                fprintf(out, "%.*slanes[p][o] * 1.01f%s", (int)(at - line), line, at + 11);
+                fprintf(out, "%.*slanes[0][p][o] * 1.01f%s", (int)(at - line), line, at + 14);
                 mutated = 1;
             } else {
                 fputs(line, out);

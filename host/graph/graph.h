@@ -140,19 +140,28 @@ typedef struct plan {
     int64_t peak_activation_bytes;
 } plan;
 
+/* What the passes ask of the device the plan is for. */
+typedef struct plan_hooks {
+    /* Whether the Conv p, with input, weight and output shapes x, w and y (4-D), may compute
+     * the 2x2 max pool after it in one pass; NULL: never. */
+    int (*fuse_max_pool)(void *user, const sv_conv_params *p, const int64_t *x_dims,
+                         const int64_t *w_dims, const int64_t *y_dims);
+    void *user;
+} plan_hooks;
+
 /* Builds the plan for `batch` (the size of every graph input's symbolic dimension 0): translates
  * every node (folding what is known on the host with the reference context `host`), then fuses
- * (BatchNorm and Pad into Conv, activations into their producer) and assigns activation buffers by
- * liveness, unless keep_intermediates asks for every value to keep its own. Device tensors are not
- * created here. */
+ * (BatchNorm and Pad into Conv, activations into their producer, max pools into Conv as hooks
+ * allow; hooks may be NULL) and assigns activation buffers by liveness, unless keep_intermediates
+ * asks for every value to keep its own. Device tensors are not created here. */
 sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_intermediates,
-                     plan *pl, sv_message *err);
+                     const plan_hooks *hooks, plan *pl, sv_message *err);
 void plan_free(plan *pl);
 /* A new value with no producer (for intermediates the importer and the passes add); -1 when the
  * plan is full (values are never reallocated, so pointers to them stay valid). */
 int plan_new_value(plan *pl, int rank, const int64_t *dims);
 /* The fusion passes (passes.c). */
-sv_status plan_fuse(plan *pl, sv_message *err);
+sv_status plan_fuse(plan *pl, const plan_hooks *hooks, sv_message *err);
 /* Refuses, with SV_OUT_OF_MEMORY and the numbers, a plan whose device tensors the device cannot
  * hold: an activation buffer or a constant larger than the device's largest allocation, or
  * weights and activation buffers together larger than its global memory (a limit of 0, as the

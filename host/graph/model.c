@@ -4,6 +4,7 @@
 #include "graph/executor.h"
 #include "ops/conv_transpose.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,16 @@ static sv_status allocate(sv_model *m) {
     return st;
 }
 
+/* The algorithm a layer runs with: the model's preferred one where it computes the layer, else
+ * the automatic choice. */
+static sv_status layer_choice(const sv_model *m, sv_conv_params p, const sv_conv_geometry *g,
+                              sv_conv_choice *out) {
+    const sv_conv_impl *preferred = sv_conv_impl_of(m->conv_algorithm);
+    p.algorithm = preferred && !sv_conv_unsupported_reason(preferred, &p, g) ? m->conv_algorithm
+                                                                             : SV_CONV_AUTO;
+    return sv_conv_choose(m->ctx, &p, g, out);
+}
+
 sv_status model_prepare_convs(sv_model *m) {
     plan *pl = &m->pl;
     if (sv_context_is_ref(m->ctx))
@@ -75,15 +86,12 @@ sv_status model_prepare_convs(sv_model *m) {
         if (s->kind != STEP_CONV)
             continue;
         const sv_tensor *x = pl->values[s->inputs[0]].tensor, *w = pl->values[s->inputs[1]].tensor;
-        sv_conv_params p = s->p.conv;
-        const sv_conv_geometry g =
-            sv_conv_geometry_of(p.spatial_dims, p.stride, p.dilation, p.pad_begin, p.groups, x, w,
-                                pl->values[s->output].tensor);
-        const sv_conv_impl *preferred = sv_conv_impl_of(m->conv_algorithm);
-        p.algorithm = preferred && !(preferred->unsupported && preferred->unsupported(&p, &g))
-                          ? m->conv_algorithm
-                          : SV_CONV_AUTO;
-        st = sv_conv_prepare(m->ctx, &p, &g, w, &m->convs[k]);
+        const sv_conv_params *p = &s->p.conv;
+        const sv_conv_geometry g = sv_conv_geometry_for(p, x, w, pl->values[s->output].tensor);
+        sv_conv_choice choice;
+        st = layer_choice(m, *p, &g, &choice);
+        if (st == SV_OK)
+            st = sv_conv_prepare_choice(m->ctx, p, &g, choice, w, &m->convs[k]);
         if (st != SV_OK)
             sv_fail_prefix(m->ctx, st, "layer %d '%s' (%s): ", k, s->name, s->op);
         else if (m->convs[k].workspace_count > workspace)
@@ -112,6 +120,29 @@ static void unplan(sv_model *m) {
     m->planned = 0;
 }
 
+/* A max pool joins the convolution before it where the device runs the fused convolution with
+ * the algorithm it takes for the convolution alone: fusion saves a pass over the convolution's
+ * output but never trades a layer's algorithm for one that can fuse. */
+static int fuse_max_pool(void *user, const sv_conv_params *p, const int64_t *x_dims,
+                         const int64_t *w_dims, const int64_t *y_dims) {
+    const sv_model *m = user;
+    if (sv_context_is_ref(m->ctx))
+        return 1;
+    for (int i = 0; i < 4; i++)
+        if (x_dims[i] > INT_MAX || w_dims[i] > INT_MAX || y_dims[i] > INT_MAX)
+            return 0;
+    const sv_conv_geometry g = sv_conv_geometry_of_dims(
+        p->spatial_dims, p->stride, p->dilation, p->pad_begin, p->groups, x_dims, w_dims, y_dims);
+    sv_conv_params fused = *p;
+    fused.max_pool_2x2 = 1;
+    sv_conv_choice alone, together;
+    const int ok = layer_choice(m, *p, &g, &alone) == SV_OK &&
+                   layer_choice(m, fused, &g, &together) == SV_OK &&
+                   alone.algorithm == together.algorithm;
+    sv_clear_error(m->ctx);
+    return ok;
+}
+
 /* Plans for `batch` and allocates what the plan needs. A plan that fails, or that the device
  * cannot hold, is refused before anything is allocated for it, and the current plan stays. */
 static sv_status plan_for(sv_model *m, int64_t batch) {
@@ -119,7 +150,10 @@ static sv_status plan_for(sv_model *m, int64_t batch) {
         return SV_OK;
     plan next;
     sv_message msg;
-    sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates, &next, &msg);
+    /* kept intermediates include every convolution's own output: no pool fusion then */
+    const plan_hooks hooks = {fuse_max_pool, m};
+    sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates,
+                              m->keep_intermediates ? NULL : &hooks, &next, &msg);
     if (st == SV_OK &&
         (st = plan_check_device_memory(&m->g, &next, &m->ctx->device, &msg)) != SV_OK)
         plan_free(&next);
@@ -493,10 +527,11 @@ static void describe_params(const step *s, char *buf, size_t size) {
     case STEP_CONV: {
         const sv_conv_params *p = &s->p.conv;
         if (p->spatial_dims == 2)
-            snprintf(buf, size, "s%d,%d d%d,%d p%d,%d/%d,%d g%d%s%s", p->stride[0], p->stride[1],
-                     p->dilation[0], p->dilation[1], p->pad_begin[0], p->pad_begin[1],
-                     p->pad_end[0], p->pad_end[1], p->groups, p->pad_mode ? " " : "",
-                     p->pad_mode ? sv_pad_mode_name(p->pad_mode) : "");
+            snprintf(buf, size, "s%d,%d d%d,%d p%d,%d/%d,%d g%d%s%s%s", p->stride[0],
+                     p->stride[1], p->dilation[0], p->dilation[1], p->pad_begin[0],
+                     p->pad_begin[1], p->pad_end[0], p->pad_end[1], p->groups,
+                     p->pad_mode ? " " : "", p->pad_mode ? sv_pad_mode_name(p->pad_mode) : "",
+                     p->max_pool_2x2 ? " pool k2x2 s2" : "");
         else
             snprintf(buf, size, "s%d d%d p%d/%d g%d%s%s", p->stride[0], p->dilation[0],
                      p->pad_begin[0], p->pad_end[0], p->groups, p->pad_mode ? " " : "",

@@ -1,7 +1,8 @@
 /* Fusion passes over a plan: BatchNorm folded into the preceding Conv's weights, a pure spatial
- * Pad folded into the following Conv's index math, and an activation fused into the Conv,
- * ConvTranspose, Gemm or BatchNorm before it. Each applies only where the intermediate value
- * has no other reader and is not a graph output. */
+ * Pad folded into the following Conv's index math, an activation fused into the Conv,
+ * ConvTranspose, Gemm or BatchNorm before it, and a 2x2 max pool into the Conv before it (where
+ * the device computes the fused Conv with the algorithm it would take for the Conv alone). Each
+ * applies only where the intermediate value has no other reader and is not a graph output. */
 #include "graph/graph.h"
 
 #include <math.h>
@@ -137,7 +138,31 @@ static sv_activation *fusable_activation(step *s) {
     }
 }
 
-sv_status plan_fuse(plan *pl, sv_message *err) {
+/* A 2x2 stride-2 max pool (floor mode, no padding or dilation, no indices), read only from the
+ * Conv before it, becomes the Conv's fused pool where the hook agrees. */
+static void fuse_max_pool(plan *pl, step *conv, step *pool, const plan_hooks *hooks) {
+    const sv_pool_params *pp = &pool->p.pool;
+    sv_conv_params cp = conv->p.conv;
+    if (!hooks || !hooks->fuse_max_pool || cp.spatial_dims != 2 || pool->kind != STEP_POOL ||
+        pool->inputs[0] != conv->output || pool->indices >= 0 || pp->kind != SV_POOL_MAX ||
+        pp->global || pp->ceil_mode)
+        return;
+    for (int a = 0; a < 2; a++)
+        if (pp->kernel[a] != 2 || pp->stride[a] != 2 || pp->dilation[a] != 1 ||
+            pp->pad_begin[a] != 0 || pp->pad_end[a] != 0)
+            return;
+    const plan_value *x = &pl->values[conv->inputs[0]], *w = &pl->values[conv->inputs[1]],
+                     *y = &pl->values[conv->output];
+    if (y->dims[2] < 2 || y->dims[3] < 2)
+        return;
+    if (!hooks->fuse_max_pool(hooks->user, &cp, x->dims, w->dims, y->dims))
+        return;
+    conv->p.conv.max_pool_2x2 = 1;
+    conv->macs += pool->macs; /* the model's work is the same, in fewer passes */
+    absorb(pl, conv, pool, pool->op);
+}
+
+sv_status plan_fuse(plan *pl, const plan_hooks *hooks, sv_message *err) {
     int *uses = count_uses(pl);
     if (!uses)
         return sv_fail_message(err, SV_OUT_OF_MEMORY, "plan: out of host memory");
@@ -165,6 +190,11 @@ sv_status plan_fuse(plan *pl, sv_message *err) {
                 break;
             *act = reader->p.activation;
             absorb(pl, s, reader, reader->op);
+        }
+        if (st == SV_OK && s->kind == STEP_CONV) {
+            step *reader = sole_reader(pl, uses, s->output);
+            if (reader)
+                fuse_max_pool(pl, s, reader, hooks);
         }
     }
     free(uses);

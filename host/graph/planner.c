@@ -158,7 +158,7 @@ static sv_status assign_buffers(plan *pl, int keep_intermediates, int64_t **size
 }
 
 sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_intermediates,
-                     plan *pl, sv_message *err) {
+                     const plan_hooks *hooks, plan *pl, sv_message *err) {
     memset(pl, 0, sizeof *pl);
     pl->batch = batch;
     if (batch < 1 || batch > INT32_MAX) /* a tensor dimension, which kernels index with int */
@@ -189,7 +189,7 @@ sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_i
                                  g->values[g->outputs[k]].name);
     }
     if (st == SV_OK)
-        st = plan_fuse(pl, err);
+        st = plan_fuse(pl, hooks, err);
     if (st == SV_OK) {
         compact_steps(pl);
         resolve_roots(pl);

@@ -239,10 +239,16 @@ typedef struct sv_conv_params {
     sv_pad_mode pad_mode;
     sv_activation activation;
     sv_conv_algorithm algorithm;
+    /* 1: y is the activated convolution max-pooled over 2x2 windows at stride 2, in one pass
+     * (2-D only; y is [N, C_out, floor(H_out / 2), floor(W_out / 2)], a last odd row or column
+     * dropped, as MaxPool without ceil_mode does; H_out and W_out must be at least 2). The CPU
+     * register blocks and direct algorithms compute it; the others fail with SV_UNSUPPORTED, and
+     * SV_CONV_AUTO takes one that can. 0: no pooling. */
+    int max_pool_2x2;
 } sv_conv_params;
 
 /* Stride 1, dilation 1, no padding, one group, zero padding mode, no activation, automatic
- * algorithm. */
+ * algorithm, no pooling. */
 SV_API sv_conv_params sv_conv_params_default(int spatial_dims);
 
 /* Validates the parameters against the input and weight shapes (and the bias length, when
@@ -520,7 +526,8 @@ SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, cons
 typedef struct sv_model sv_model;
 
 typedef struct sv_model_options {
-    int keep_intermediates; /* 1: every layer's output keeps its own buffer (for verification);
+    int keep_intermediates; /* 1: every layer's output keeps its own buffer (for verification),
+                               and no max pool is fused into the convolution before it;
                                0: activations share buffers by liveness */
     sv_conv_algorithm conv_algorithm; /* every convolution that algorithm can compute uses it;
                                          the others (and SV_CONV_AUTO) choose automatically */

@@ -83,9 +83,35 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
                                    (long long)span, (long long)k, d, i, (long long)padded);
         dims[2 + i] = (padded - span) / s + 1;
     }
+    if (p->max_pool_2x2 != 0 && p->max_pool_2x2 != 1)
+        return sv_fail_message(err, SV_INVALID_ARGUMENT,
+                               "conv: max_pool_2x2 is %d; it must be 0 or 1", p->max_pool_2x2);
+    if (p->max_pool_2x2) {
+        if (sd != 2)
+            return sv_fail_message(err, SV_INVALID_ARGUMENT,
+                                   "conv: a fused 2x2 max pool needs a 2-D convolution");
+        if (dims[2] < 2 || dims[3] < 2)
+            return sv_fail_message(err, SV_INVALID_ARGUMENT,
+                                   "conv: a fused 2x2 max pool needs a convolution output of at "
+                                   "least 2x2, not %lldx%lld",
+                                   (long long)dims[2], (long long)dims[3]);
+        dims[2] /= 2;
+        dims[3] /= 2;
+    }
     for (int i = 0; i < rank; i++)
         out_dims[i] = dims[i];
     return SV_OK;
+}
+
+sv_conv_geometry sv_conv_geometry_for(const sv_conv_params *p, const sv_tensor *x,
+                                      const sv_tensor *w, const sv_tensor *y) {
+    sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation, p->pad_begin,
+                                             p->groups, x, w, y);
+    if (p->max_pool_2x2) { /* the convolution's own output, from its validated shape */
+        g.oh = (g.h + p->pad_begin[0] + p->pad_end[0] - p->dilation[0] * (g.kh - 1) - 1) / g.sh + 1;
+        g.ow = (g.w + p->pad_begin[1] + p->pad_end[1] - p->dilation[1] * (g.kw - 1) - 1) / g.sw + 1;
+    }
+    return g;
 }
 
 static const sv_conv_impl *const implementations[] = {
@@ -107,23 +133,32 @@ const char *sv_conv_algorithm_name(sv_conv_algorithm algorithm) {
 }
 
 void sv_conv_build_options(char *buf, size_t size, const sv_conv_params *p, const char *extra) {
-    snprintf(buf, size, "-DSV_ACT=%d -DSV_PAD_MODE=%d %s", (int)p->activation.kind,
-             (int)p->pad_mode, extra);
+    snprintf(buf, size, "-DSV_ACT=%d -DSV_PAD_MODE=%d -DSV_MAX_POOL=%d %s", (int)p->activation.kind,
+             (int)p->pad_mode, p->max_pool_2x2, extra);
+}
+
+const char *sv_conv_unsupported_reason(const sv_conv_impl *impl, const sv_conv_params *p,
+                                       const sv_conv_geometry *g) {
+    if (p->max_pool_2x2 && !impl->fuses_max_pool)
+        return "cannot fuse a 2x2 max pool";
+    return impl->unsupported ? impl->unsupported(p, g) : NULL;
 }
 
 /* SV_UNSUPPORTED, with the algorithm's reason, when it cannot compute this convolution. */
 static sv_status check_supported(sv_context *ctx, const sv_conv_impl *impl, const sv_conv_params *p,
                                  const sv_conv_geometry *g) {
-    const char *why = impl->unsupported ? impl->unsupported(p, g) : NULL;
+    const char *why = sv_conv_unsupported_reason(impl, p, g);
     return why ? sv_fail(ctx, SV_UNSUPPORTED, "conv: algorithm %s %s", impl->name, why) : SV_OK;
 }
 
 /* The algorithm without tuning, Winograd aside: the CPU-shaped kernel on CPU devices (unless a
  * group has too few output channels to fill its 8 lanes), implicit GEMM on GPUs (unless a group
- * has too few output channels for a quarter of its smallest tile), else direct. */
-static sv_conv_algorithm heuristic_algorithm(const sv_context *ctx, const sv_conv_geometry *g) {
+ * has too few output channels for a quarter of its smallest tile), else direct. A fused max pool
+ * keeps to the algorithms that fuse it: the CPU-shaped kernel where it has lanes, else direct. */
+static sv_conv_algorithm heuristic_algorithm(const sv_context *ctx, const sv_conv_params *p,
+                                             const sv_conv_geometry *g) {
     const int out_per_group = g->k / g->groups;
-    if (ctx->device.kind == SV_DEVICE_CPU && out_per_group >= 8)
+    if ((ctx->device.kind == SV_DEVICE_CPU || p->max_pool_2x2) && out_per_group >= 8)
         return SV_CONV_CPU_BLOCKED;
     if (ctx->device.kind == SV_DEVICE_GPU && out_per_group >= 16)
         return SV_CONV_IMPLICIT_GEMM;
@@ -143,7 +178,7 @@ static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_para
     sv_conv_choice winograd;
     if (sv_conv_winograd_choice(ctx, p, g, &winograd))
         return winograd;
-    return default_choice(ctx, heuristic_algorithm(ctx, g), g);
+    return default_choice(ctx, heuristic_algorithm(ctx, p, g), g);
 }
 
 /* The tuning database's choice, where it has one that still computes this convolution. */
@@ -153,7 +188,7 @@ static int tuned_choice(sv_context *ctx, const sv_conv_params *p, const sv_conv_
     const sv_conv_tuning_key key = sv_conv_tuning_key_of(p, g);
     const sv_tuning_entry *e = db ? sv_tuning_db_find(db, &key) : NULL;
     const sv_conv_impl *impl = e ? sv_conv_impl_of(e->choice.algorithm) : NULL;
-    if (!impl || (impl->unsupported && impl->unsupported(p, g)))
+    if (!impl || sv_conv_unsupported_reason(impl, p, g))
         return 0;
     *out = e->choice;
     return 1;
@@ -214,8 +249,7 @@ sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
 sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
                                const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
                                const sv_tensor *b, sv_tensor *y, cl_mem workspace) {
-    const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
-                                                   p->pad_begin, p->groups, x, w, y);
+    const sv_conv_geometry g = sv_conv_geometry_for(p, x, w, y);
     const sv_conv_impl *impl = sv_conv_impl_of(prep->choice.algorithm);
     return impl->run(ctx, p, &g, prep->choice.variant, x, prep->weights ? prep->weights : w->buffer,
                      b, y, workspace);
@@ -235,8 +269,7 @@ static sv_status conv_cl(sv_context *ctx, const sv_conv_params *p, const sv_conv
         return sv_fail(ctx, SV_UNSUPPORTED,
                        "conv: tensors of more than %d elements are not supported on OpenCL devices",
                        INT_MAX);
-    const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
-                                                   p->pad_begin, p->groups, x, w, y);
+    const sv_conv_geometry g = sv_conv_geometry_for(p, x, w, y);
     sv_conv_prepared prep;
     sv_status st = choice ? sv_conv_prepare_choice(ctx, p, &g, *choice, w, &prep)
                           : sv_conv_prepare(ctx, p, &g, w, &prep);

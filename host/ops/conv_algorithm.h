@@ -18,6 +18,9 @@ typedef struct sv_conv_impl {
     /* NULL when the algorithm computes this convolution, else why it cannot ("needs a 3x3
      * kernel"); may be NULL itself for an algorithm that computes every convolution. */
     const char *(*unsupported)(const sv_conv_params *p, const sv_conv_geometry *g);
+    /* Whether its kernels compute a convolution with max_pool_2x2 set (writing only the pooled
+     * output); conv.c declines pooling for the others. */
+    int fuses_max_pool;
     /* Elements of the weights in the algorithm's own layout, 0 when it reads the OIHW weight
      * tensor as it is; then prepare_weights fills a buffer of that size from the weights. */
     size_t (*prepared_weight_count)(const sv_conv_geometry *g, int variant);
@@ -47,6 +50,15 @@ extern const sv_conv_impl sv_conv_winograd_4x4_impl;
 
 /* The implementation of an algorithm; NULL for SV_CONV_AUTO and values outside the enum. */
 const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm);
+
+/* The geometry of a validated convolution: sv_conv_geometry_of, with oh and ow the
+ * convolution's own output even where y holds its 2x2 max pool. */
+sv_conv_geometry sv_conv_geometry_for(const sv_conv_params *p, const sv_tensor *x,
+                                      const sv_tensor *w, const sv_tensor *y);
+/* NULL when the algorithm computes this convolution, else why not: its own limits
+ * (impl->unsupported) or a fused max pool it does not compute. */
+const char *sv_conv_unsupported_reason(const sv_conv_impl *impl, const sv_conv_params *p,
+                                       const sv_conv_geometry *g);
 
 /* An algorithm and one of its tile configurations. */
 typedef struct sv_conv_choice {

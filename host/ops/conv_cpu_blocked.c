@@ -14,14 +14,16 @@
  * than 7 pixels (the last block of a row slides left to stay whole, recomputing the overlap). */
 typedef struct cpu_shape {
     int lanes, vecs, pixels;
+    int pooled_pixels; /* with a fused 2x2 max pool: in each of two rows, even, for about as many
+                          accumulators */
 } cpu_shape;
 
 static const cpu_shape shapes[] = {
-    {16, 2, 8}, /* the default */
-    {16, 2, 7}, /* rows a multiple of 7 wide (VGG-16's 224, 112, 56, 28 and 14) */
-    {16, 2, 4}, /* rows narrower than 7 */
-    {16, 1, 8}, /* 9 to 16 output channels per group */
-    {8, 1, 8},  /* up to 8 output channels per group */
+    {16, 2, 8, 4}, /* the default */
+    {16, 2, 7, 4}, /* rows a multiple of 7 wide (VGG-16's 224, 112, 56, 28 and 14) */
+    {16, 2, 4, 2}, /* rows narrower than 7 */
+    {16, 1, 8, 8}, /* 9 to 16 output channels per group */
+    {8, 1, 8, 8},  /* up to 8 output channels per group */
 };
 #define CPU_VARIANTS ((int)(sizeof shapes / sizeof shapes[0]))
 
@@ -29,12 +31,16 @@ static int cpu_block(int variant) {
     return shapes[variant].lanes * shapes[variant].vecs;
 }
 
+static int cpu_pixels(const sv_conv_params *p, int variant) {
+    return p->max_pool_2x2 ? shapes[variant].pooled_pixels : shapes[variant].pixels;
+}
+
 /* The wide-vector attribute only on CPU devices: GPU compilers need not know it. */
 static void cpu_options(char *buf, size_t size, const sv_context *ctx, const sv_conv_params *p,
                         int variant) {
     char extra[128];
     snprintf(extra, sizeof extra, "-DCPU_LANES=%d -DCPU_VECS=%d -DCPU_PIXELS=%d%s",
-             shapes[variant].lanes, shapes[variant].vecs, shapes[variant].pixels,
+             shapes[variant].lanes, shapes[variant].vecs, cpu_pixels(p, variant),
              ctx->device.kind == SV_DEVICE_CPU ? " -DCPU_WIDE_VECTORS" : "");
     sv_conv_build_options(buf, size, p, extra);
 }
@@ -98,9 +104,13 @@ static sv_status cpu_run(sv_context *ctx, const sv_conv_params *p, const sv_conv
     sv_arg_float(&args, p->activation.beta);
     if (args.rc != CL_SUCCESS)
         return sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv2d_cpu)");
-    const int pixels = shapes[variant].pixels;
+    /* with pooling, each work-item computes two rows of the convolution, dropping a last odd row
+     * or column */
+    const int pixels = cpu_pixels(p, variant), pooled = p->max_pool_2x2;
+    const int cols = pooled ? g->ow / 2 * 2 : g->ow;
     const size_t local[3] = {1, 1, 1};
-    const size_t global[3] = {(size_t)(g->ow + pixels - 1) / pixels, (size_t)g->oh,
+    const size_t global[3] = {(size_t)(cols + pixels - 1) / pixels,
+                              (size_t)(pooled ? g->oh / 2 : g->oh),
                               sv_conv_channel_items(g, cpu_block(variant))};
     return sv_enqueue(ctx, kernel, 3, global, local, "conv2d_cpu");
 }
@@ -109,6 +119,7 @@ const sv_conv_impl sv_conv_cpu_blocked_impl = {
     .algorithm = SV_CONV_CPU_BLOCKED,
     .name = "cpu-blocked",
     .variants = CPU_VARIANTS,
+    .fuses_max_pool = 1,
     .default_variant = cpu_default_variant,
     .prepared_weight_count = cpu_weight_count,
     .prepare_weights = cpu_prepare,

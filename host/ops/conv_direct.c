@@ -24,9 +24,11 @@ static sv_status direct_run(sv_context *ctx, const sv_conv_params *p, const sv_c
     sv_arg_float(&args, p->activation.beta);
     if (args.rc != CL_SUCCESS)
         return sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv2d_direct)");
-    const size_t local[3] = {g->ow >= 16 ? 16 : 8, g->oh >= 4 ? 4 : 1, 1};
-    const size_t global[3] = {sv_round_up((size_t)g->ow, local[0]),
-                              sv_round_up((size_t)g->oh, local[1]),
+    /* one work-item per pixel of y: of the 2x2 max pool, when fused */
+    const int pool = p->max_pool_2x2 ? 2 : 1, out_w = g->ow / pool, out_h = g->oh / pool;
+    const size_t local[3] = {out_w >= 16 ? 16 : 8, out_h >= 4 ? 4 : 1, 1};
+    const size_t global[3] = {sv_round_up((size_t)out_w, local[0]),
+                              sv_round_up((size_t)out_h, local[1]),
                               sv_conv_channel_items(g, block)};
     return sv_enqueue(ctx, kernel, 3, global, local, "conv2d_direct");
 }
@@ -35,5 +37,6 @@ const sv_conv_impl sv_conv_direct_impl = {
     .algorithm = SV_CONV_DIRECT,
     .name = "direct",
     .variants = 1,
+    .fuses_max_pool = 1,
     .run = direct_run,
 };

@@ -118,8 +118,7 @@ static void try_candidate(sv_context *ctx, const sv_conv_params *p, const sv_con
 sv_status sv_conv_tune(sv_context *ctx, const sv_conv_params *p, const sv_conv_tune_operands *o,
                        int iterations, double deadline_ms, sv_conv_tune_report report, void *user,
                        sv_conv_tune_result *best) {
-    const sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation,
-                                                   p->pad_begin, p->groups, o->x, o->w, o->y);
+    const sv_conv_geometry g = sv_conv_geometry_for(p, o->x, o->w, o->y);
     float *y_first = malloc((size_t)(o->y->count / o->y->dims[0]) * sizeof *y_first);
     if (!y_first)
         return sv_fail(ctx, SV_OUT_OF_MEMORY, "tune: out of host memory");
@@ -132,7 +131,7 @@ sv_status sv_conv_tune(sv_context *ctx, const sv_conv_params *p, const sv_conv_t
             memset(&r, 0, sizeof r);
             r.choice = (sv_conv_choice){(sv_conv_algorithm)a, v};
             r.ms = r.error = -1.0;
-            const char *why = impl->unsupported ? impl->unsupported(p, &g) : NULL;
+            const char *why = sv_conv_unsupported_reason(impl, p, &g);
             if (why) {
                 r.status = SV_UNSUPPORTED;
                 snprintf(r.outcome, sizeof r.outcome, "unsupported: %s", why);

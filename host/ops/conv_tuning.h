@@ -2,11 +2,11 @@
  * `svertka tune` measured them on one device. One text file per (device name, driver version,
  * library version), in the user's cache directory:
  *
- *   svertka-tuning 1
+ *   svertka-tuning 2
  *   device <device name>
  *   driver <driver version>
  *   library <major.minor.patch>
- *   conv <18 shape integers> <algorithm name> <variant> <milliseconds>
+ *   conv <19 shape integers> <algorithm name> <variant> <milliseconds>
  *   ...
  *
  * The shape integers are the sv_conv_tuning_key fields in order. Lines starting with '#' are
@@ -19,12 +19,14 @@
 
 #include <stdio.h>
 
-/* What the timing of a convolution depends on: its geometry and padding mode (not the
- * activation, not the weights' values). */
-enum { SV_TUNING_KEY_FIELDS = 18 };
+/* What the timing of a convolution depends on: its geometry, padding mode and fused pooling (not
+ * the activation, not the weights' values). */
+enum { SV_TUNING_KEY_FIELDS = 19 };
+/* The format's version: 2 added max_pool_2x2 to the key; a file of another version is ignored. */
+#define SV_TUNING_FORMAT "2"
 typedef struct sv_conv_tuning_key {
     int v[SV_TUNING_KEY_FIELDS]; /* spatial_dims, n, c, h, w, k, oh, ow, kh, kw, sh, sw, dh, dw,
-                                    ph, pw, groups, pad_mode */
+                                    ph, pw, groups, pad_mode, max_pool_2x2 */
 } sv_conv_tuning_key;
 
 sv_conv_tuning_key sv_conv_tuning_key_of(const sv_conv_params *p, const sv_conv_geometry *g);

@@ -12,7 +12,7 @@
 sv_conv_tuning_key sv_conv_tuning_key_of(const sv_conv_params *p, const sv_conv_geometry *g) {
     const sv_conv_tuning_key key = {{p->spatial_dims, g->n, g->c, g->h, g->w, g->k, g->oh, g->ow,
                                      g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->ph, g->pw,
-                                     g->groups, (int)p->pad_mode}};
+                                     g->groups, (int)p->pad_mode, p->max_pool_2x2}};
     return key;
 }
 
@@ -113,7 +113,7 @@ static int parse_int(const char **s, int *out) {
 }
 
 /* A key the convolution validation could have produced: every extent positive, pads and the
- * padding mode non-negative (nothing here is trusted to index anything, but a key that no
+ * padding mode non-negative, pooling 0 or 1 (nothing here is trusted to index anything, but a key that no
  * convolution has is a sign of a damaged file). */
 static int plausible_key(const sv_conv_tuning_key *k) {
     if (k->v[0] != 1 && k->v[0] != 2)
@@ -122,7 +122,7 @@ static int plausible_key(const sv_conv_tuning_key *k) {
         if (k->v[i] < 1)
             return 0;
     return k->v[14] >= 0 && k->v[15] >= 0 && k->v[16] >= 1 && k->v[17] >= SV_PAD_ZERO &&
-           k->v[17] <= SV_PAD_CIRCULAR;
+           k->v[17] <= SV_PAD_CIRCULAR && (k->v[18] == 0 || k->v[18] == 1);
 }
 
 static int parse_entry(const char *line, sv_tuning_entry *e) {
@@ -153,7 +153,7 @@ static int parse_entry(const char *line, sv_tuning_entry *e) {
 long sv_tuning_db_parse(sv_tuning_db *db, const char *text, size_t size) {
     const char *at = text, *end = text + size;
     char line[SV_TUNING_MAX_LINE];
-    const char *expected[4] = {"1", db->device, db->driver, db->library};
+    const char *expected[4] = {SV_TUNING_FORMAT, db->device, db->driver, db->library};
     const char *fields[4] = {"svertka-tuning", "device", "driver", "library"};
     int field = 0;
     long added = 0;
@@ -177,8 +177,8 @@ long sv_tuning_db_parse(sv_tuning_db *db, const char *text, size_t size) {
 int sv_tuning_db_write(const sv_tuning_db *db, FILE *out) {
     fprintf(out, "# svertka tuning database: the fastest convolution algorithm per shape, measured "
                  "by svertka tune\n");
-    fprintf(out, "svertka-tuning 1\ndevice %s\ndriver %s\nlibrary %s\n", db->device, db->driver,
-            db->library);
+    fprintf(out, "svertka-tuning " SV_TUNING_FORMAT "\ndevice %s\ndriver %s\nlibrary %s\n",
+            db->device, db->driver, db->library);
     for (size_t i = 0; i < db->count; i++) {
         const sv_tuning_entry *e = &db->entries[i];
         fprintf(out, "conv");

@@ -238,7 +238,7 @@ WINOGRAD_ALGORITHM(4, SV_CONV_WINOGRAD_4X4, "winograd-4x4")
 int sv_conv_winograd_choice(const sv_context *ctx, const sv_conv_params *p,
                             const sv_conv_geometry *g, sv_conv_choice *out) {
     if (ctx->device.kind != SV_DEVICE_GPU || g->c / g->groups < 16 || g->k / g->groups < 16 ||
-        unsupported(p, g, 4))
+        p->max_pool_2x2 || unsupported(p, g, 4))
         return 0;
     const winograd_shape s = shape_of(g, 4);
     const long tiles = (long)s.chunk * s.tiles_per_image;

@@ -143,20 +143,20 @@ sv_status sv_check_conv_tensors(sv_context *ctx, const char *op, const sv_tensor
     return SV_OK;
 }
 
-sv_conv_geometry sv_conv_geometry_of(int spatial_dims, const int *stride, const int *dilation,
-                                     const int *pad_begin, int groups, const sv_tensor *x,
-                                     const sv_tensor *w, const sv_tensor *y) {
-    const int two_d = spatial_dims == 2;
+sv_conv_geometry sv_conv_geometry_of_dims(int spatial_dims, const int *stride, const int *dilation,
+                                          const int *pad_begin, int groups, const int64_t *x_dims,
+                                          const int64_t *w_dims, const int64_t *y_dims) {
+    const int two_d = spatial_dims == 2, last = spatial_dims + 1;
     sv_conv_geometry g;
-    g.n = (int)x->dims[0];
-    g.c = (int)x->dims[1];
-    g.h = two_d ? (int)x->dims[2] : 1;
-    g.w = (int)x->dims[x->rank - 1];
-    g.k = (int)y->dims[1];
-    g.kh = two_d ? (int)w->dims[2] : 1;
-    g.kw = (int)w->dims[w->rank - 1];
-    g.oh = two_d ? (int)y->dims[2] : 1;
-    g.ow = (int)y->dims[y->rank - 1];
+    g.n = (int)x_dims[0];
+    g.c = (int)x_dims[1];
+    g.h = two_d ? (int)x_dims[2] : 1;
+    g.w = (int)x_dims[last];
+    g.k = (int)y_dims[1];
+    g.kh = two_d ? (int)w_dims[2] : 1;
+    g.kw = (int)w_dims[last];
+    g.oh = two_d ? (int)y_dims[2] : 1;
+    g.ow = (int)y_dims[last];
     const int a = two_d ? 1 : 0; /* index of the W axis in the params arrays */
     g.sh = two_d ? stride[0] : 1;
     g.dh = two_d ? dilation[0] : 1;
@@ -166,6 +166,13 @@ sv_conv_geometry sv_conv_geometry_of(int spatial_dims, const int *stride, const 
     g.pw = pad_begin[a];
     g.groups = groups;
     return g;
+}
+
+sv_conv_geometry sv_conv_geometry_of(int spatial_dims, const int *stride, const int *dilation,
+                                     const int *pad_begin, int groups, const sv_tensor *x,
+                                     const sv_tensor *w, const sv_tensor *y) {
+    return sv_conv_geometry_of_dims(spatial_dims, stride, dilation, pad_begin, groups, x->dims,
+                                    w->dims, y->dims);
 }
 
 int sv_conv_channel_block(const sv_conv_geometry *g) {

@@ -68,6 +68,10 @@ typedef struct sv_conv_geometry {
 
 /* The geometry of a convolution or transposed convolution of x with weight w into y, with
  * spatial_dims entries each of stride, dilation and pad_begin. */
+/* The geometry from shapes: x, w and y of rank spatial_dims + 2. */
+sv_conv_geometry sv_conv_geometry_of_dims(int spatial_dims, const int *stride, const int *dilation,
+                                          const int *pad_begin, int groups, const int64_t *x_dims,
+                                          const int64_t *w_dims, const int64_t *y_dims);
 sv_conv_geometry sv_conv_geometry_of(int spatial_dims, const int *stride, const int *dilation,
                                      const int *pad_begin, int groups, const sv_tensor *x,
                                      const sv_tensor *w, const sv_tensor *y);
