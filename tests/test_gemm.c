@@ -1,8 +1,12 @@
-/* Matrix products: the default OpenCL device (CLBlast) against the reference path on randomized
- * sweeps over every transpose, alpha and beta sign, C broadcast shape, activation and MatMul rank
- * pair; small products against hand-computed values; invalid shapes against the errors they must
- * give. */
+/* Matrix products: the default OpenCL device (CLBlast, and the matrix-vector kernel for few rows
+ * in both its shapes) against the reference path on randomized sweeps over every transpose,
+ * alpha and beta sign, C broadcast shape, activation and MatMul rank pair; small products against
+ * hand-computed values; invalid shapes against the errors they must give. */
 #include "test_support.h"
+
+#include "core/internal.h"
+#include "ops/gemm.h"
+#include "ops/gemv.h"
 
 #include <float.h>
 #include <math.h>
@@ -88,9 +92,14 @@ static void describe_gemm(const gemm_case *c, char *buf, size_t size) {
              (double)c->p.activation.alpha, (double)c->p.activation.beta);
 }
 
+/* How a case runs on the device: through sv_gemm, or straight through the matrix-vector kernel
+ * in one of its shapes (SV_GEMV_CPU, SV_GEMV_GPU) whatever the device's type, so that both
+ * shapes are tested on any device. */
+enum { VIA_GEMM = -1 };
+
 /* Runs the case on ctx with the given parameters; returns the downloaded output (caller frees). */
-static float *run_gemm(sv_context *ctx, const gemm_case *c, const sv_gemm_params *p, float *a,
-                       float *b, float *cv) {
+static float *run_gemm_via(sv_context *ctx, const gemm_case *c, const sv_gemm_params *p, float *a,
+                           float *b, float *cv, int via) {
     sv_message msg;
     int64_t y_dims[2];
     ck_assert_msg(
@@ -101,7 +110,16 @@ static float *run_gemm(sv_context *ctx, const gemm_case *c, const sv_gemm_params
     sv_tensor *bt = test_tensor_from(ctx, b, 2, c->b_dims);
     sv_tensor *ct = c->c_rank ? test_tensor_from(ctx, cv, c->c_rank, c->c_dims) : NULL;
     sv_tensor *yt = test_tensor_poisoned(ctx, 2, c->y_dims);
-    sv_status st = sv_gemm(ctx, p, at, bt, ct, yt);
+    sv_status st;
+    if (via == VIA_GEMM) {
+        st = sv_gemm(ctx, p, at, bt, ct, yt);
+    } else {
+        const int c_rows = c->c_rank == 2 ? (int)c->c_dims[0] : 1;
+        const int c_cols = c->c_rank ? (int)c->c_dims[c->c_rank - 1] : 1;
+        const int k = (int)(p->trans_a ? c->a_dims[0] : c->a_dims[1]);
+        st = sv_gemv(ctx, (sv_gemv_shape)via, p, (int)y_dims[0], (int)y_dims[1], k, at->buffer,
+                     bt->buffer, ct ? ct->buffer : NULL, c_rows, c_cols, yt->buffer);
+    }
     TEST_ASSERT_STATUS(st, SV_OK, ctx);
     float *y = test_download(yt);
     sv_tensor_release(at);
@@ -111,7 +129,14 @@ static float *run_gemm(sv_context *ctx, const gemm_case *c, const sv_gemm_params
     return y;
 }
 
-static void check_gemm_case(sv_context *dev, sv_context *ref, gemm_case *c, test_rng *rng) {
+static float *run_gemm(sv_context *ctx, const gemm_case *c, const sv_gemm_params *p, float *a,
+                       float *b, float *cv) {
+    return run_gemm_via(ctx, c, p, a, b, cv, VIA_GEMM);
+}
+
+/* Checks the case, run on dev by route `via`, against the reference path. */
+static void check_gemm_case_via(sv_context *dev, sv_context *ref, gemm_case *c, test_rng *rng,
+                                int via) {
     c->y_dims[0] = c->p.trans_a ? c->a_dims[1] : c->a_dims[0];
     c->y_dims[1] = c->p.trans_b ? c->b_dims[0] : c->b_dims[1];
     const size_t na = (size_t)test_count(2, c->a_dims), nb = (size_t)test_count(2, c->b_dims);
@@ -121,7 +146,7 @@ static void check_gemm_case(sv_context *dev, sv_context *ref, gemm_case *c, test
     float *aa = test_absolute_copy(a, na), *ab = test_absolute_copy(b, nb),
           *ac = test_absolute_copy(cv, nc);
 
-    float *y = run_gemm(dev, c, &c->p, a, b, cv);
+    float *y = run_gemm_via(dev, c, &c->p, a, b, cv, via);
     float *r = run_gemm(ref, c, &c->p, a, b, cv);
     sv_gemm_params plain = c->p;
     plain.alpha = fabsf(plain.alpha);
@@ -132,8 +157,17 @@ static void check_gemm_case(sv_context *dev, sv_context *ref, gemm_case *c, test
     const long k = (long)(c->p.trans_a ? c->a_dims[0] : c->a_dims[1]);
     char what[256];
     describe_gemm(c, what, sizeof what);
+    if (via != VIA_GEMM) {
+        const size_t used = strlen(what);
+        snprintf(what + used, sizeof what - used, " (matrix-vector kernel, %s shape)",
+                 via == SV_GEMV_CPU ? "CPU" : "GPU");
+    }
     assert_product(y, r, magnitude, ny, k + 2, what);
     free(a), free(b), free(cv), free(aa), free(ab), free(ac), free(y), free(r), free(magnitude);
+}
+
+static void check_gemm_case(sv_context *dev, sv_context *ref, gemm_case *c, test_rng *rng) {
+    check_gemm_case_via(dev, ref, c, rng, VIA_GEMM);
 }
 
 /* alpha and beta cycle through 1, 0, negative, fractional and large values. */
@@ -174,6 +208,122 @@ START_TEST(test_large_gemm_matches_reference) {
     c.p.beta = 1.5f;
     c.p.activation = test_lipschitz_activation(&rng, _i ? SV_ACT_NONE : SV_ACT_RELU);
     check_gemm_case(dev, ref, &c, &rng);
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* --- few rows: the matrix-vector kernel ------------------------------------------------------- */
+
+/* Whether ctx has built (or loaded) a program of kernels_cl/<source>.cl: which route a product
+ * took, since CLBlast would compute the same values. */
+static int context_has_program(const sv_context *ctx, const char *source) {
+    for (size_t i = 0; i < ctx->programs.program_count; i++)
+        if (strcmp(ctx->programs.programs[i].source_name, source) == 0)
+            return 1;
+    return 0;
+}
+
+/* A size the kernels' vector loops do not divide: one of three classes, by `which`: small (1 to
+ * 47, below one float16 for a third of them), past a row block (1025 to 2599: more than one of
+ * the CPU kernel's blocks of K, more than one 128-column strip of B), or 4 times an odd number
+ * (the GPU kernel's aligned float4 loads, not a multiple of 8 or 16). The first two are odd. */
+static int awkward_size(test_rng *rng, int which) {
+    switch (which % 3) {
+    case 0: return 2 * test_int(rng, 0, 23) + 1;
+    case 1: return 2 * test_int(rng, 512, 1299) + 1;
+    default: return 4 * (2 * test_int(rng, 12, 87) + 1);
+    }
+}
+
+enum { GEMV_CASES_PER_C_SHAPE = 2 };
+
+/* Loop index: the transpose combination (bit 0: A, bit 1: B). Inside, every C shape twice, with
+ * every row count of the matrix-vector kernel in turn, each with its own activation (so that the
+ * sweep builds one program per row count and transpose of A); alpha, beta and the size classes
+ * of K and N cycle. Each case runs through sv_gemm and through both shapes of the kernel. */
+START_TEST(test_gemv_sweep_matches_reference) {
+    const int trans_a = _i & 1, trans_b = (_i >> 1) & 1;
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    for (int shape = 0; shape < C_SHAPES; shape++)
+        for (int j = 0; j < GEMV_CASES_PER_C_SHAPE; j++) {
+            const int index = shape * GEMV_CASES_PER_C_SHAPE + j;
+            test_rng rng = test_rng_for((uint64_t)(7000 + _i * 100 + index));
+            const int m = 1 + (index + _i) % SV_GEMV_MAX_ROWS;
+            const int k = awkward_size(&rng, index), n = awkward_size(&rng, index / 3 + _i);
+            gemm_case c = make_gemm_case(trans_a, trans_b, m, n, k, shape);
+            c.p.alpha = scalars[(index + 2) % SCALARS];
+            c.p.beta = scalars[(index / SCALARS + _i + j + 3) % SCALARS];
+            c.p.activation =
+                test_lipschitz_activation(&rng, (sv_activation_kind)((m - 1) % ACTIVATIONS));
+            check_gemm_case_via(dev, ref, &c, &rng, VIA_GEMM);
+            check_gemm_case_via(dev, ref, &c, &rng, SV_GEMV_CPU);
+            check_gemm_case_via(dev, ref, &c, &rng, SV_GEMV_GPU);
+        }
+    ck_assert_msg(context_has_program(dev, "gemv"), "no product ran the matrix-vector kernel");
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* The threshold from both sides, on fresh contexts: SV_GEMV_MAX_ROWS rows run the matrix-vector
+ * kernel, one more row runs CLBlast (which builds no gemv program); both match the reference. */
+START_TEST(test_gemv_threshold) {
+    const int rows[2] = {SV_GEMV_MAX_ROWS, SV_GEMV_MAX_ROWS + 1};
+    for (int t = 0; t < 2; t++) {
+        sv_context *dev = test_context(NULL), *ref = test_context("ref");
+        test_rng rng = test_rng_for((uint64_t)(7900 + t));
+        gemm_case c = make_gemm_case(0, 1, rows[t], 301, 1091, 1);
+        c.p.alpha = 0.5f;
+        c.p.beta = -1.5f;
+        c.p.activation = test_lipschitz_activation(&rng, SV_ACT_RELU);
+        check_gemm_case(dev, ref, &c, &rng);
+        ck_assert_msg(context_has_program(dev, "gemv") == (t == 0),
+                      "gemm with %d rows %s the matrix-vector kernel", rows[t],
+                      t == 0 ? "did not run" : "ran");
+        ck_assert_str_eq(sv_gemm_algorithm_label(&c.p, c.a_dims),
+                         t == 0 ? "matrix-vector" : "CLBlast SGEMM");
+        sv_context_release(dev);
+        sv_context_release(ref);
+    }
+}
+END_TEST
+
+/* C may be y itself in the matrix-vector kernel too, over several work-items' worth of outputs
+ * (N 301: two and a half 128-column strips of the CPU kernel, whose last strip overlaps its
+ * neighbour's and must not store there, as C is then already overwritten). Loop index: the
+ * route (sv_gemm, then each shape) times the transpose of B. */
+START_TEST(test_gemv_c_may_be_the_output) {
+    static const int routes[3] = {VIA_GEMM, SV_GEMV_CPU, SV_GEMV_GPU};
+    const int via = routes[_i / 2], trans_b = _i % 2;
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    test_rng rng = test_rng_for((uint64_t)(7950 + _i));
+    gemm_case c = make_gemm_case(0, trans_b, 3, 301, 77, 4);
+    c.y_dims[0] = 3;
+    c.y_dims[1] = 301;
+    c.p.beta = -0.5f;
+    const size_t na = 3 * 77, nb = 77 * 301, ny = 3 * 301;
+    float *a = random_array(&rng, na), *b = random_array(&rng, nb), *cv = random_array(&rng, ny);
+    float *aa = test_absolute_copy(a, na), *ab = test_absolute_copy(b, nb),
+          *ac = test_absolute_copy(cv, ny);
+    float *r = run_gemm(ref, &c, &c.p, a, b, cv);
+    sv_gemm_params plain = c.p;
+    plain.beta = 0.5f;
+    float *magnitude = run_gemm(ref, &c, &plain, aa, ab, ac);
+
+    sv_tensor *at = test_tensor_from(dev, a, 2, c.a_dims),
+              *bt = test_tensor_from(dev, b, 2, c.b_dims);
+    sv_tensor *yt = test_tensor_from(dev, cv, 2, c.y_dims);
+    sv_status st = via == VIA_GEMM ? sv_gemm(dev, &c.p, at, bt, yt, yt)
+                                   : sv_gemv(dev, (sv_gemv_shape)via, &c.p, 3, 301, 77, at->buffer,
+                                             bt->buffer, yt->buffer, 3, 301, yt->buffer);
+    TEST_ASSERT_STATUS(st, SV_OK, dev);
+    float *y = test_download(yt);
+    char what[256];
+    describe_gemm(&c, what, sizeof what);
+    assert_product(y, r, magnitude, ny, 77 + 2, what);
+    sv_tensor_release(at), sv_tensor_release(bt), sv_tensor_release(yt);
+    free(a), free(b), free(cv), free(aa), free(ab), free(ac), free(y), free(r), free(magnitude);
     sv_context_release(dev);
     sv_context_release(ref);
 }
@@ -299,6 +449,49 @@ START_TEST(test_large_matmul_matches_reference) {
     ck_assert_int_eq(sv_matmul_output_shape(4, c.a_dims, 3, c.b_dims, &c.y_rank, c.y_dims, &msg),
                      SV_OK);
     check_matmul_case(dev, ref, &c, &rng);
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* MatMul with one B and at most SV_GEMV_MAX_ROWS rows in all (A's batches stacked) runs the
+ * matrix-vector kernel; with more rows, or a B per batch, CLBlast. Each case on a fresh context,
+ * against the reference, and the route checked by the programs it built. */
+typedef struct few_rows_matmul {
+    int a_rank, b_rank;
+    int64_t a_dims[4], b_dims[4];
+    int gemv;
+} few_rows_matmul;
+
+static const few_rows_matmul few_rows_matmuls[] = {
+    {1, 2, {1037}, {1037, 301}, 1},        /* a vector: one row */
+    {3, 2, {2, 3, 517}, {517, 133}, 1},    /* 2 batches of 3 rows */
+    {2, 1, {7, 1029}, {1029}, 1},          /* B a vector: one column */
+    {4, 2, {2, 1, 4, 45}, {45, 259}, 1},   /* 8 rows */
+    {3, 2, {3, 3, 517}, {517, 133}, 0},    /* 9 rows */
+    {3, 3, {2, 3, 517}, {2, 517, 133}, 0}, /* a B per batch */
+};
+
+START_TEST(test_few_rows_matmul_matches_reference) {
+    const few_rows_matmul *f = &few_rows_matmuls[_i];
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    test_rng rng = test_rng_for((uint64_t)(9200 + _i));
+    matmul_case c;
+    memset(&c, 0, sizeof c);
+    c.a_rank = f->a_rank;
+    c.b_rank = f->b_rank;
+    memcpy(c.a_dims, f->a_dims, sizeof c.a_dims);
+    memcpy(c.b_dims, f->b_dims, sizeof c.b_dims);
+    sv_message msg;
+    ck_assert_int_eq(
+        sv_matmul_output_shape(c.a_rank, c.a_dims, c.b_rank, c.b_dims, &c.y_rank, c.y_dims, &msg),
+        SV_OK);
+    check_matmul_case(dev, ref, &c, &rng);
+    ck_assert_msg(context_has_program(dev, "gemv") == f->gemv,
+                  "matmul case %d %s the matrix-vector kernel", _i,
+                  f->gemv ? "did not run" : "ran");
+    ck_assert_str_eq(sv_matmul_algorithm_label(c.a_rank, c.a_dims, c.b_rank, c.b_dims),
+                     f->gemv ? "matrix-vector" : "CLBlast SGEMM");
     sv_context_release(dev);
     sv_context_release(ref);
 }
@@ -672,6 +865,12 @@ static Suite *gemm_suite(void) {
     tcase_add_loop_test(sweep, test_large_gemm_matches_reference, 0, 2);
     tcase_add_loop_test(sweep, test_matmul_sweep_matches_reference, 0, 16);
     tcase_add_test(sweep, test_large_matmul_matches_reference);
+    TCase *few = test_add_case(s, "few rows: the matrix-vector kernel", 300);
+    tcase_add_loop_test(few, test_gemv_sweep_matches_reference, 0, 4);
+    tcase_add_test(few, test_gemv_threshold);
+    tcase_add_loop_test(few, test_gemv_c_may_be_the_output, 0, 6);
+    tcase_add_loop_test(few, test_few_rows_matmul_matches_reference, 0,
+                        TEST_COUNT_OF(few_rows_matmuls));
     TCase *known = test_add_case(s, "hand-computed", 120);
     tcase_add_loop_test(known, test_hand_gemm_on_reference, 0, TEST_COUNT_OF(hand_gemms));
     tcase_add_loop_test(known, test_hand_gemm_on_device, 0, TEST_COUNT_OF(hand_gemms));

@@ -3,6 +3,7 @@
 #include "graph/model.h"
 #include "graph/executor.h"
 #include "ops/conv_transpose.h"
+#include "ops/gemm.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -574,8 +575,11 @@ static const char *algorithm_of(const sv_model *m, const step *s) {
         return sv_conv_transpose_algorithm_label(sv_conv_transpose_algorithm_of(
             m->ctx, &s->p.conv_transpose, m->pl.values[s->inputs[0]].dims,
             m->pl.values[s->inputs[1]].dims));
-    case STEP_GEMM:
-    case STEP_MATMUL: return "CLBlast SGEMM";
+    case STEP_GEMM: return sv_gemm_algorithm_label(&s->p.gemm, m->pl.values[s->inputs[0]].dims);
+    case STEP_MATMUL: {
+        const plan_value *a = &m->pl.values[s->inputs[0]], *b = &m->pl.values[s->inputs[1]];
+        return sv_matmul_algorithm_label(a->rank, a->dims, b->rank, b->dims);
+    }
     case STEP_VIEW: return "view";
     default: return "kernel";
     }

@@ -360,7 +360,7 @@ SV_API sv_status sv_softmax(sv_context *ctx, const sv_softmax_params *params, co
                             sv_tensor *y);
 
 /* ---------------------------------------------------------------------------------------------
- * Matrix products (CLBlast on OpenCL devices).
+ * Matrix products (on OpenCL devices: a matrix-vector kernel for up to 8 rows, else CLBlast).
  * Gemm: Y[M, N] = activation(alpha * op(A) * op(B) + beta * C), op() transposing when asked;
  * A is [M, K] ([K, M] transposed), B is [K, N] ([N, K] transposed); C may be NULL or any shape
  * that broadcasts to [M, N] (NumPy rules): [N], [1, N], [M, 1], [M, N], [1].

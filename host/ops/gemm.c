@@ -1,21 +1,25 @@
 /* Matrix products, Gemm and MatMul: shape validation (pure), then dispatch to the reference path
- * or, on OpenCL devices, to CLBlast.
+ * or, on OpenCL devices, to the matrix-vector kernel (host/ops/gemv.h) or CLBlast.
  *
- * Gemm on OpenCL: gemm_fill_c (kernels_cl/gemm.cl) writes the broadcast beta * C into y,
- * CLBlastSgemm adds alpha * op(A) * op(B) with beta = 1 (without C it writes y with beta = 0,
- * which by the BLAS contract never reads y, so no fill is needed), and gemm_activate applies the
- * fused activation. The formula is taken literally: beta = 0 with a C
- * holding NaN or infinity gives NaN, as NumPy's alpha * A @ B + beta * C does.
+ * Gemm on OpenCL with at most SV_GEMV_MAX_ROWS rows of op(A): the matrix-vector kernel, C and
+ * the activation included. With more rows: gemm_fill_c (kernels_cl/gemm.cl) writes the broadcast
+ * beta * C into y, CLBlastSgemm adds alpha * op(A) * op(B) with beta = 1 (without C it writes y
+ * with beta = 0, which by the BLAS contract never reads y, so no fill is needed), and gemm_activate
+ * applies the fused activation. The formula is taken literally: beta = 0 with a C holding NaN or
+ * infinity gives NaN, as NumPy's alpha * A @ B + beta * C does.
  *
  * MatMul on OpenCL, by how the batch dimensions broadcast:
- *  - B is one matrix and A's batches are the result's: one Sgemm of all A's rows at once
- *    (A's batches are contiguous rows of one [batches * M, K] matrix);
+ *  - B is one matrix and A's batches are the result's: one product of all A's rows at once
+ *    (A's batches are contiguous rows of one [batches * M, K] matrix), by the matrix-vector
+ *    kernel when they are at most SV_GEMV_MAX_ROWS, else by Sgemm;
  *  - A and B have the same batch dimensions: CLBlastSgemmStridedBatched;
  *  - otherwise: CLBlastSgemmBatched with one A, B and y offset per result batch.
  * All enqueue on the context's queue without waiting; CLBlast's batched routine itself copies
  * its offset arrays to the device with a blocking write. */
+#include "ops/gemm.h"
 #include "core/internal.h"
 #include "ops/clblast_status.h"
+#include "ops/gemv.h"
 #include "ops/op_common.h"
 #include "ref/ref.h"
 
@@ -116,6 +120,10 @@ sv_status sv_gemm_output_shape(const sv_gemm_params *p, const int64_t *a_dims,
     return SV_OK;
 }
 
+const char *sv_gemm_algorithm_label(const sv_gemm_params *p, const int64_t *a_dims) {
+    return sv_gemv_takes(p->trans_a ? a_dims[1] : a_dims[0]) ? "matrix-vector" : "CLBlast SGEMM";
+}
+
 static sv_status gemm_cl(sv_context *ctx, const sv_gemm_params *p, const sv_tensor *a,
                          const sv_tensor *b, const sv_tensor *c, sv_tensor *y) {
     sv_status st = check_int_sized(ctx, "gemm", 4, (const sv_tensor *[]){a, b, c, y});
@@ -123,6 +131,12 @@ static sv_status gemm_cl(sv_context *ctx, const sv_gemm_params *p, const sv_tens
         return st;
     const int m = (int)y->dims[0], n = (int)y->dims[1];
     const int k = (int)(p->trans_a ? a->dims[0] : a->dims[1]);
+    if (sv_gemv_takes(m)) {
+        const int c_rows = c && c->rank == 2 ? (int)c->dims[0] : 1;
+        const int c_cols = c ? (int)c->dims[c->rank - 1] : 1;
+        return sv_gemv(ctx, sv_gemv_shape_of(ctx), p, m, n, k, a->buffer, b->buffer,
+                       c ? c->buffer : NULL, c_rows, c_cols, y->buffer);
+    }
     char options[64];
     snprintf(options, sizeof options, "-DSV_ACT=%d", (int)p->activation.kind);
     const size_t local = 64;
@@ -312,6 +326,19 @@ static size_t operand_batch(const matmul_plan *q, const int64_t *operand_batch, 
     return (size_t)index;
 }
 
+/* One B for every batch (A's batches are then the result's), and few rows in all. */
+static int matmul_takes_gemv(const matmul_plan *q) {
+    return q->b_batches == 1 && sv_gemv_takes(q->batches * q->m);
+}
+
+const char *sv_matmul_algorithm_label(int a_rank, const int64_t *a_dims, int b_rank,
+                                      const int64_t *b_dims) {
+    matmul_plan plan;
+    if (plan_matmul(a_rank, a_dims, b_rank, b_dims, &plan, NULL) != SV_OK)
+        return NULL;
+    return matmul_takes_gemv(&plan) ? "matrix-vector" : "CLBlast SGEMM";
+}
+
 static sv_status matmul_batched_offsets(sv_context *ctx, const matmul_plan *q, const sv_tensor *a,
                                         const sv_tensor *b, sv_tensor *y) {
     const size_t batches = (size_t)q->batches;
@@ -349,6 +376,11 @@ static sv_status matmul_cl(sv_context *ctx, const matmul_plan *q, const sv_tenso
         return st;
     const size_t m = (size_t)q->m, k = (size_t)q->k, n = (size_t)q->n;
     CLBlastStatusCode rc;
+    if (matmul_takes_gemv(q)) {
+        const sv_gemm_params p = sv_gemm_params_default();
+        return sv_gemv(ctx, sv_gemv_shape_of(ctx), &p, (int)(q->batches * q->m), (int)q->n,
+                       (int)q->k, a->buffer, b->buffer, NULL, 1, 1, y->buffer);
+    }
     if (q->b_batches == 1) {
         /* one B for every batch (A's batches are then the result's): A's batches stacked are one
          * [batches * M, K] matrix */
