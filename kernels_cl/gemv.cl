@@ -17,16 +17,22 @@
  * them in registers at a time) and GEMV_CPU_KBLOCK (terms of K per block, a multiple of
  * GEMV_VEC); for gemv_cpu_bn GEMV_CPU_VECS (vectors of columns per work-item); for gemv_gpu_bt
  * GEMV_GPU_LANES and GEMV_GPU_OUTS (work-items per output, outputs per work-group); for
- * gemv_gpu_bn GEMV_GPU_COLS and GEMV_GPU_SPLIT (columns per work-group, slices of K per column).
+ * gemv_gpu_bn GEMV_GPU_COLS and GEMV_GPU_SPLIT (columns per work-group, slices of K per column);
+ * GEMV_UNROLL_HINT (1 on CPU devices: see GEMV_UNROLL).
  *
  * Every kernel takes the same arguments: A, B, C (B's buffer, never read, when has_c is 0),
  * has_c, C's strides broadcast to [M, N] (0 along an axis C has size 1 in), alpha, beta, the
  * activation's parameters, y ([M, N], row-major), N and K. */
 
 /* Loops over the private arrays that hold partial sums must unroll for the arrays to live in
- * registers: pocl's compiler keeps them in memory otherwise, and it ignores #pragma unroll. (The
- * hint is OpenCL C 2.0's; clang takes it in OpenCL C 1.x too.) */
+ * registers: pocl's compiler keeps them in memory otherwise, and it ignores #pragma unroll there,
+ * so CPU devices (GEMV_UNROLL_HINT) get OpenCL C 2.0's hint, which clang takes in OpenCL C 1.x
+ * too; other compilers (GPU drivers) get the pragma every OpenCL C compiler knows. */
+#if GEMV_UNROLL_HINT
 #define GEMV_UNROLL __attribute__((opencl_unroll_hint))
+#else
+#define GEMV_UNROLL _Pragma("unroll")
+#endif
 
 #define GEMV_CAT(a, b) a##b
 #define GEMV_XCAT(a, b) GEMV_CAT(a, b)

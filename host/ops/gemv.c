@@ -57,10 +57,10 @@ sv_status sv_gemv(sv_context *ctx, sv_gemv_shape shape, const sv_gemm_params *p,
              "-DSV_ACT=%d -DGEMV_ROWS=%d -DGEMV_TRANS_A=%d -DGEMV_VEC=%d -DGEMV_CPU_OUTS=%d "
              "-DGEMV_CPU_VECS=%d -DGEMV_CPU_PAIR=%d -DGEMV_CPU_KBLOCK=%d -DGEMV_GPU_LANES=%d "
              "-DGEMV_GPU_OUTS=%d -DGEMV_GPU_COLS=%d "
-             "-DGEMV_GPU_SPLIT=%d",
+             "-DGEMV_GPU_SPLIT=%d -DGEMV_UNROLL_HINT=%d",
              (int)p->activation.kind, m, p->trans_a, GEMV_VEC, GEMV_CPU_OUTS, GEMV_CPU_VECS,
              GEMV_CPU_PAIR, GEMV_CPU_KBLOCK, GEMV_GPU_LANES, GEMV_GPU_OUTS, GEMV_GPU_COLS,
-             GEMV_GPU_SPLIT);
+             GEMV_GPU_SPLIT, ctx->device.kind == SV_DEVICE_CPU);
     const char *name;
     size_t local;
     int outputs;
