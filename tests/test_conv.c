@@ -607,9 +607,10 @@ START_TEST(test_winograd_automatic_choice) {
 }
 END_TEST
 
-/* --- shapes an explicitly asked-for Winograd algorithm declines, each breaking one of its
- * conditions in a valid case (x [1,4,9,9], w [6,2,3,3], groups 2, pads 1): SV_UNSUPPORTED naming
- * the algorithm and the condition, and nothing written. */
+/* --- shapes an explicitly asked-for Winograd algorithm declines (and a fused pool, which implicit
+ * GEMM declines too), each breaking one of its conditions in a valid case (x [1,4,9,9], w
+ * [6,2,3,3], groups 2, pads 1): SV_UNSUPPORTED naming the algorithm and the condition, and nothing
+ * written. */
 static const test_invalid_row winograd_unsupported_rows[] = {
     {"winograd-4x4 on a 5x5 kernel", SV_UNSUPPORTED, "algorithm winograd-4x4 needs a 3x3 kernel"},
     {"winograd-2x2 on a 3x1 kernel", SV_UNSUPPORTED, "algorithm winograd-2x2 needs a 3x3 kernel"},
@@ -617,6 +618,10 @@ static const test_invalid_row winograd_unsupported_rows[] = {
     {"winograd-2x2 with dilation 2", SV_UNSUPPORTED, "algorithm winograd-2x2 needs dilation 1"},
     {"winograd-4x4 in 1-D", SV_UNSUPPORTED, "algorithm winograd-4x4 needs a 2-D convolution"},
     {"winograd-2x2 variant 2", SV_INVALID_ARGUMENT, "winograd-2x2 has variants 0..1, not 2"},
+    {"winograd-4x4 with a fused pool", SV_UNSUPPORTED,
+     "algorithm winograd-4x4 cannot fuse a 2x2 max pool"},
+    {"implicit-gemm with a fused pool", SV_UNSUPPORTED,
+     "algorithm implicit-gemm cannot fuse a 2x2 max pool"},
 };
 
 START_TEST(test_winograd_unsupported_shapes) {
@@ -635,6 +640,8 @@ START_TEST(test_winograd_unsupported_shapes) {
     case 3: p.algorithm = SV_CONV_WINOGRAD_2X2, p.dilation[0] = 2; break;
     case 4: p.algorithm = SV_CONV_WINOGRAD_4X4, p.spatial_dims = 1, rank = 3; break;
     case 5: choice.variant = 2; break;
+    case 6: p.algorithm = SV_CONV_WINOGRAD_4X4, p.max_pool_2x2 = 1; break;
+    case 7: p.algorithm = SV_CONV_IMPLICIT_GEMM, p.max_pool_2x2 = 1; break;
     default: ck_abort_msg("no row %d", _i);
     }
     sv_message msg;
@@ -937,6 +944,9 @@ static const test_invalid_row invalid_rows[] = {
     {"unknown activation", SV_INVALID_ARGUMENT, "unknown activation"},
     {"clip min > max", SV_INVALID_ARGUMENT, "min <= max"},
     {"zero-sized input dimension", SV_INVALID_ARGUMENT, "outside 1.."},
+    {"max_pool_2x2 neither 0 nor 1", SV_INVALID_ARGUMENT, "max_pool_2x2 is 2"},
+    {"fused pool in 1-D", SV_INVALID_ARGUMENT, "fused 2x2 max pool needs a 2-D convolution"},
+    {"fused pool of a 1-wide output", SV_INVALID_ARGUMENT, "output of at least 2x2, not 3x1"},
 };
 
 /* Breaks the rule of invalid_rows[row] in a valid case. */
@@ -962,6 +972,9 @@ static void break_rule(int row, sv_conv_params *p, int *rank, int64_t *x, int64_
         p->activation.kind = SV_ACT_CLIP, p->activation.alpha = 1, p->activation.beta = -1;
         break;
     case 16: x[2] = 0; break;
+    case 17: p->max_pool_2x2 = 2; break;
+    case 18: p->max_pool_2x2 = 1, p->spatial_dims = 1, *rank = 3; break;
+    case 19: p->max_pool_2x2 = 1, x[3] = 3; break;
     default: ck_abort_msg("no rule %d", row);
     }
 }
