@@ -23,6 +23,13 @@ sv_conv_params sv_conv_params_default(int spatial_dims) {
     return p;
 }
 
+/* The convolution's output extent along an axis of n inputs (validated: the dilated kernel fits
+ * the padded input). */
+static int64_t conv_extent(int64_t n, int64_t k, int stride, int dilation, int pad_begin,
+                           int pad_end) {
+    return (n + pad_begin + pad_end - ((int64_t)dilation * (k - 1) + 1)) / stride + 1;
+}
+
 sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t *x_dims,
                                const int64_t *w_dims, const int64_t *bias_len, int64_t *out_dims,
                                sv_message *err) {
@@ -81,7 +88,7 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
                                    "conv: kernel extent %lld (size %lld, dilation %d) on spatial "
                                    "axis %d is larger than the padded input %lld",
                                    (long long)span, (long long)k, d, i, (long long)padded);
-        dims[2 + i] = (padded - span) / s + 1;
+        dims[2 + i] = conv_extent(n, k, s, d, pb, pe);
     }
     if (p->max_pool_2x2 != 0 && p->max_pool_2x2 != 1)
         return sv_fail_message(err, SV_INVALID_ARGUMENT,
@@ -107,9 +114,9 @@ sv_conv_geometry sv_conv_geometry_for(const sv_conv_params *p, const sv_tensor *
                                       const sv_tensor *w, const sv_tensor *y) {
     sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation, p->pad_begin,
                                              p->groups, x, w, y);
-    if (p->max_pool_2x2) { /* the convolution's own output, from its validated shape */
-        g.oh = (g.h + p->pad_begin[0] + p->pad_end[0] - p->dilation[0] * (g.kh - 1) - 1) / g.sh + 1;
-        g.ow = (g.w + p->pad_begin[1] + p->pad_end[1] - p->dilation[1] * (g.kw - 1) - 1) / g.sw + 1;
+    if (p->max_pool_2x2) { /* the convolution's own output, not y's pooled one */
+        g.oh = (int)conv_extent(g.h, g.kh, g.sh, g.dh, p->pad_begin[0], p->pad_end[0]);
+        g.ow = (int)conv_extent(g.w, g.kw, g.sw, g.dw, p->pad_begin[1], p->pad_end[1]);
     }
     return g;
 }
@@ -142,6 +149,25 @@ const char *sv_conv_unsupported_reason(const sv_conv_impl *impl, const sv_conv_p
     if (p->max_pool_2x2 && !impl->fuses_max_pool)
         return "cannot fuse a 2x2 max pool";
     return impl->unsupported ? impl->unsupported(p, g) : NULL;
+}
+
+sv_status sv_conv_plain_kernel(sv_context *ctx, const char *program, const char *options,
+                               const char *name, const sv_conv_params *p, const sv_conv_geometry *g,
+                               const sv_tensor *x, cl_mem weights, const sv_tensor *b,
+                               const sv_tensor *y, cl_kernel *out) {
+    sv_status st = sv_program_kernel(ctx, program, options, name, out);
+    if (st != SV_OK)
+        return st;
+    sv_kernel_args args = {*out, 0, CL_SUCCESS};
+    sv_conv_args(&args, x, weights, b, y, g);
+    sv_arg_float(&args, p->activation.alpha);
+    sv_arg_float(&args, p->activation.beta);
+    if (args.rc != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "clSetKernelArg(%s)", name);
+        return sv_fail_cl(ctx, args.rc, what);
+    }
+    return SV_OK;
 }
 
 /* SV_UNSUPPORTED, with the algorithm's reason, when it cannot compute this convolution. */

@@ -60,6 +60,14 @@ sv_conv_geometry sv_conv_geometry_for(const sv_conv_params *p, const sv_tensor *
 const char *sv_conv_unsupported_reason(const sv_conv_impl *impl, const sv_conv_params *p,
                                        const sv_conv_geometry *g);
 
+/* The kernel `name` of program `program` built with options, with the arguments of a plain
+ * convolution kernel set: the operands and geometry (sv_conv_args), then the activation's alpha
+ * and beta. */
+sv_status sv_conv_plain_kernel(sv_context *ctx, const char *program, const char *options,
+                               const char *name, const sv_conv_params *p, const sv_conv_geometry *g,
+                               const sv_tensor *x, cl_mem weights, const sv_tensor *b,
+                               const sv_tensor *y, cl_kernel *out);
+
 /* An algorithm and one of its tile configurations. */
 typedef struct sv_conv_choice {
     sv_conv_algorithm algorithm;

@@ -95,15 +95,10 @@ static sv_status cpu_run(sv_context *ctx, const sv_conv_params *p, const sv_conv
     char options[256];
     cpu_options(options, sizeof options, ctx, p, variant);
     cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "conv_cpu", options, "conv2d_cpu", &kernel);
+    sv_status st = sv_conv_plain_kernel(ctx, "conv_cpu", options, "conv2d_cpu", p, g, x, weights, b,
+                                        y, &kernel);
     if (st != SV_OK)
         return st;
-    sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-    sv_conv_args(&args, x, weights, b, y, g);
-    sv_arg_float(&args, p->activation.alpha);
-    sv_arg_float(&args, p->activation.beta);
-    if (args.rc != CL_SUCCESS)
-        return sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv2d_cpu)");
     /* with pooling, each work-item computes two rows of the convolution, dropping a last odd row
      * or column */
     const int pixels = cpu_pixels(p, variant), pooled = p->max_pool_2x2;

@@ -15,15 +15,10 @@ static sv_status direct_run(sv_context *ctx, const sv_conv_params *p, const sv_c
     snprintf(extra, sizeof extra, "-DOC_BLOCK=%d", block);
     sv_conv_build_options(options, sizeof options, p, extra);
     cl_kernel kernel;
-    sv_status st = sv_program_kernel(ctx, "conv", options, "conv2d_direct", &kernel);
+    sv_status st = sv_conv_plain_kernel(ctx, "conv", options, "conv2d_direct", p, g, x, weights, b,
+                                        y, &kernel);
     if (st != SV_OK)
         return st;
-    sv_kernel_args args = {kernel, 0, CL_SUCCESS};
-    sv_conv_args(&args, x, weights, b, y, g);
-    sv_arg_float(&args, p->activation.alpha);
-    sv_arg_float(&args, p->activation.beta);
-    if (args.rc != CL_SUCCESS)
-        return sv_fail_cl(ctx, args.rc, "clSetKernelArg(conv2d_direct)");
     /* one work-item per pixel of y: of the 2x2 max pool, when fused */
     const int pool = p->max_pool_2x2 ? 2 : 1, out_w = g->ow / pool, out_h = g->oh / pool;
     const size_t local[3] = {out_w >= 16 ? 16 : 8, out_h >= 4 ? 4 : 1, 1};
