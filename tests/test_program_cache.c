@@ -359,7 +359,7 @@ static void assert_private_dir(const char *path) {
 
 static void assert_cache_dir(const char *expected) {
     char out[PATH_SIZE];
-    ck_assert_int_eq(sv_cache_dir("programs", out, sizeof out), 1);
+    ck_assert_int_eq(sv_cache_dir("programs", 1, out, sizeof out), 1);
     ck_assert_str_eq(out, expected);
     assert_private_dir(out);
 }
@@ -390,24 +390,24 @@ START_TEST(test_cache_dir) {
     setenv("SVERTKA_CACHE_DIR", var, 1);
     format_path(expected, sizeof expected, "%s/own/deeper/programs", tmp);
     assert_cache_dir(expected);
-    ck_assert_int_eq(sv_cache_dir("programs", out, strlen(expected)), 0); /* one byte short */
+    ck_assert_int_eq(sv_cache_dir("programs", 1, out, strlen(expected)), 0); /* one byte short */
 
     /* a regular file where a directory should be: the last component, or one above it */
     format_path(var, sizeof var, "%s/own/deeper/other", tmp);
     write_file(var, "x", 1);
-    ck_assert_int_eq(sv_cache_dir("other", out, sizeof out), 0);
+    ck_assert_int_eq(sv_cache_dir("other", 1, out, sizeof out), 0);
     format_path(var, sizeof var, "%s/a-file", tmp);
     write_file(var, "x", 1);
     setenv("SVERTKA_CACHE_DIR", var, 1);
-    ck_assert_int_eq(sv_cache_dir("programs", out, sizeof out), 0);
+    ck_assert_int_eq(sv_cache_dir("programs", 1, out, sizeof out), 0);
     format_path(var, sizeof var, "%s/a-file/below", tmp);
     setenv("SVERTKA_CACHE_DIR", var, 1);
-    ck_assert_int_eq(sv_cache_dir("programs", out, sizeof out), 0);
+    ck_assert_int_eq(sv_cache_dir("programs", 1, out, sizeof out), 0);
 
     unsetenv("SVERTKA_CACHE_DIR");
     unsetenv("XDG_CACHE_HOME");
     unsetenv("HOME");
-    ck_assert_int_eq(sv_cache_dir("programs", out, sizeof out), 0);
+    ck_assert_int_eq(sv_cache_dir("programs", 1, out, sizeof out), 0);
     remove_tree(tmp);
 }
 END_TEST

@@ -6,10 +6,12 @@
 #include "ops/conv_tuning.h"
 #include "test_support.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MODELS SVERTKA_SOURCE_DIR "/tests/data/models/"
@@ -364,6 +366,23 @@ START_TEST(test_tune_within_budget) {
 }
 END_TEST
 
+/* Planning looks for the database without making its directory: only tuning writes one. */
+START_TEST(test_reading_creates_no_directory) {
+    char dir[64], tuning[96];
+    use_fresh_cache(dir);
+    sv_context *ctx = test_context(NULL);
+    sv_model *m = NULL;
+    TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", NULL, &m), SV_OK, ctx);
+    assert_segnet_output(m, ctx);
+    snprintf(tuning, sizeof tuning, "%s/tuning", dir);
+    struct stat st;
+    ck_assert_msg(stat(tuning, &st) != 0 && errno == ENOENT, "%s was created", tuning);
+    sv_model_release(m);
+    remove_cache(dir, ctx);
+    sv_context_release(ctx);
+}
+END_TEST
+
 START_TEST(test_tune_refused_on_reference) {
     sv_context *ctx = test_context("ref");
     sv_model *m = NULL;
@@ -387,6 +406,7 @@ static Suite *tuning_suite(void) {
     tcase_add_test(tune, test_tune_rejects_wrong_candidates);
     tcase_add_test(tune, test_tune_within_budget);
     tcase_add_test(tune, test_tune_refused_on_reference);
+    tcase_add_test(tune, test_reading_creates_no_directory);
     return s;
 }
 

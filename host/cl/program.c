@@ -135,7 +135,7 @@ static int binary_cache_entry(const sv_context *ctx, const char *texts[2], const
                           NULL) != CL_SUCCESS)
         return 0;
     platform_version[sizeof platform_version - 1] = '\0';
-    if (!sv_cache_dir("programs", dir, dir_size))
+    if (!sv_cache_dir("programs", 1, dir, dir_size))
         return 0;
     const sv_device_info *d = &ctx->device;
     const char *fields[] = {sv_version(), d->platform_name,  platform_version,

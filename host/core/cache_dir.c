@@ -1,4 +1,5 @@
-/* The per-user cache directory: environment variables in order of precedence, then mkdir -p. */
+/* The per-user cache directory: environment variables in order of precedence, then mkdir -p
+ * when the caller is about to write. */
 #include "core/cache_dir.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@ static int make_directories(char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int sv_cache_dir(const char *sub, char *out, size_t size) {
+int sv_cache_dir(const char *sub, int create, char *out, size_t size) {
     const char *own = getenv("SVERTKA_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
                *home = getenv("HOME");
     int n;
@@ -36,5 +37,5 @@ int sv_cache_dir(const char *sub, char *out, size_t size) {
         n = snprintf(out, size, "%s/.cache/svertka/%s", home, sub);
     else
         return 0;
-    return n > 0 && (size_t)n < size && make_directories(out);
+    return n > 0 && (size_t)n < size && (!create || make_directories(out));
 }

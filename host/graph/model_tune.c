@@ -149,7 +149,7 @@ sv_status sv_tuning_database_path(const sv_context *ctx, char *out, size_t size)
         return SV_INVALID_ARGUMENT;
     if (ctx->device.kind == SV_DEVICE_REF)
         return SV_UNSUPPORTED;
-    return sv_tuning_db_path(&ctx->device, out, size) ? SV_OK : SV_IO;
+    return sv_tuning_db_path(&ctx->device, 0, out, size) ? SV_OK : SV_IO;
 }
 
 static sv_status tune(sv_model *m, const sv_tune_options *options) {
@@ -165,7 +165,7 @@ static sv_status tune(sv_model *m, const sv_tune_options *options) {
         o.seconds = 300.0;
     o.iterations = o.iterations <= 0 ? 5 : o.iterations > 64 ? 64 : o.iterations;
     char path[4096];
-    if (!sv_tuning_db_path(&ctx->device, path, sizeof path))
+    if (!sv_tuning_db_path(&ctx->device, 1, path, sizeof path))
         return sv_fail(ctx, SV_IO,
                        "tune: no cache directory for the tuning database (set SVERTKA_CACHE_DIR, "
                        "XDG_CACHE_HOME or HOME, or SVERTKA_TUNING_FILE)");

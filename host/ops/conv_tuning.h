@@ -64,9 +64,9 @@ sv_status sv_tuning_db_put(sv_tuning_db *db, const sv_conv_tuning_key *key, sv_c
 int sv_tuning_db_write(const sv_tuning_db *db, FILE *out);
 
 /* The database file of a device: "<cache>/tuning/<hash of device, driver, library>.txt" where
- * the cache directory is the one sv_cache_dir names; SVERTKA_TUNING_FILE overrides the whole
- * path. Returns 0 when there is no usable location. */
-int sv_tuning_db_path(const sv_device_info *device, char *out, size_t size);
+ * the cache directory is the one sv_cache_dir names (created with `create`, for a writer);
+ * SVERTKA_TUNING_FILE overrides the whole path. Returns 0 when there is no usable location. */
+int sv_tuning_db_path(const sv_device_info *device, int create, char *out, size_t size);
 /* Loads the device's database file into db (which sv_tuning_db_init prepared); a missing or
  * unreadable file leaves it empty. */
 void sv_tuning_db_load(sv_tuning_db *db, const char *path);

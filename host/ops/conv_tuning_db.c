@@ -197,14 +197,14 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
     return (h ^ '\n') * UINT64_C(1099511628211);
 }
 
-int sv_tuning_db_path(const sv_device_info *device, char *out, size_t size) {
+int sv_tuning_db_path(const sv_device_info *device, int create, char *out, size_t size) {
     const char *file = getenv("SVERTKA_TUNING_FILE");
     if (file && *file) {
         const int n = snprintf(out, size, "%s", file);
         return n > 0 && (size_t)n < size;
     }
     char dir[4096], library[32];
-    if (!sv_cache_dir("tuning", dir, sizeof dir))
+    if (!sv_cache_dir("tuning", create, dir, sizeof dir))
         return 0;
     library_version(library, sizeof library);
     uint64_t h = UINT64_C(14695981039346656037);
@@ -259,7 +259,7 @@ const sv_tuning_db *sv_context_tuning(sv_context *ctx) {
         return NULL;
     char path[4096];
     sv_tuning_db *db = malloc(sizeof *db);
-    if (!db || !sv_tuning_db_path(&ctx->device, path, sizeof path)) {
+    if (!db || !sv_tuning_db_path(&ctx->device, 0, path, sizeof path)) {
         free(db);
         return NULL;
     }
