@@ -58,8 +58,7 @@ __kernel void conv2d_direct(__global const float *x, __global const float *w,
         }
         for (int o = 0; o < OC_BLOCK; o++) {
             const float v = sv_activate(acc[o] + (has_bias ? bias[oc[o]] : 0.0f), alpha, beta);
-            /* NaN wins, as in MaxPool */
-            best[o] = d == 0 || v > best[o] || isnan(v) ? v : best[o];
+            best[o] = d == 0 ? v : sv_pool_max(best[o], v);
         }
     }
 

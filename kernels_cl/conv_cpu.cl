@@ -51,11 +51,6 @@ __kernel void conv_weights_to_blocks(__global const float *w, __global float *bl
                      : 0.0f;
 }
 
-/* The larger of a pooled maximum so far and a new value; NaN wins, as in MaxPool. */
-inline float pool_max(float best, float v) {
-    return v > best || isnan(v) ? v : best;
-}
-
 __kernel CPU_KERNEL_ATTRIBUTES void conv2d_cpu(__global const float *x, __global const float *blocked,
                          __global const float *bias, int has_bias, __global float *y, int N, int C,
                          int H, int W, int K, int OH, int OW, int KH, int KW, int SH, int SW,
@@ -181,9 +176,9 @@ __kernel CPU_KERNEL_ATTRIBUTES void conv2d_cpu(__global const float *x, __global
                              ow0 / 2;
         for (int p = 0; p < pixels; p += 2) {
             float best = sv_activate(lanes[0][p][o] + b, alpha, beta);
-            best = pool_max(best, sv_activate(lanes[0][p + 1][o] + b, alpha, beta));
-            best = pool_max(best, sv_activate(lanes[1][p][o] + b, alpha, beta));
-            best = pool_max(best, sv_activate(lanes[1][p + 1][o] + b, alpha, beta));
+            best = sv_pool_max(best, sv_activate(lanes[0][p + 1][o] + b, alpha, beta));
+            best = sv_pool_max(best, sv_activate(lanes[1][p][o] + b, alpha, beta));
+            best = sv_pool_max(best, sv_activate(lanes[1][p + 1][o] + b, alpha, beta));
             yo[p / 2] = best;
         }
 #else

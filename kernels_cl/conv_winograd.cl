@@ -11,9 +11,9 @@
  * with tiles numbered image by image of the batch chunk a run processes, row by row.
  *
  * Each kernel is built alone, with only the options it depends on, so that a model or a test
- * sweep pays for one program per tile size and padding mode (input), per tile size and activation
- * (output), per tile size (filter), not per combination: WINO_M (2 or 4) and one of WINO_FILTER,
- * WINO_INPUT with SV_PAD_MODE, WINO_OUTPUT with SV_ACT. */
+ * sweep pays for one program per tile size and padding mode (input), per tile size, activation
+ * and pooling (output), per tile size (filter), not per combination: WINO_M (2 or 4) and one of
+ * WINO_FILTER, WINO_INPUT with SV_PAD_MODE, WINO_OUTPUT with SV_ACT and SV_MAX_POOL. */
 
 #define WINO_ALPHA (WINO_M + 2)
 
@@ -148,7 +148,14 @@ __kernel void winograd_input(__global const float *x, __global float *v, int C, 
 
 #ifdef WINO_OUTPUT
 /* y = A^T M A of one tile of one output channel, plus bias, through the activation; only the
- * outputs inside OH x OW are stored. M starts at work + m_offset. */
+ * outputs inside OH x OW are stored. M starts at work + m_offset.
+ *
+ * With SV_MAX_POOL, y is the activated output max-pooled over 2x2 windows at stride 2 (floor:
+ * OH / 2 x OW / 2). Tiles start at multiples of m, which is even, so a tile's m x m outputs are
+ * whole pooling windows: it stores their (m / 2)^2 maxima, those inside the pooled output. */
+#define POOL (SV_MAX_POOL ? 2 : 1)
+#define STORED (WINO_M / POOL) /* outputs a tile stores per row and column */
+
 __kernel void winograd_output(__global const float *work, int m_offset, __global const float *bias,
                               int has_bias, __global float *y, int K, int OH, int OW, int tiles_w,
                               int tiles_per_image, int n0, int images, float alpha, float beta) {
@@ -159,7 +166,8 @@ __kernel void winograd_output(__global const float *work, int m_offset, __global
         return;
     const int n = n0 + tile / tiles_per_image;
     const int t = tile % tiles_per_image;
-    const int oh0 = t / tiles_w * WINO_M, ow0 = t % tiles_w * WINO_M;
+    const int YH = OH / POOL, YW = OW / POOL; /* y's rows and columns */
+    const int yh0 = t / tiles_w * STORED, yw0 = t % tiles_w * STORED;
     __global const float *in = work + m_offset + k * tiles + tile; /* M */
     float mt[WINO_ALPHA][WINO_ALPHA], o[WINO_M][WINO_M];
     for (int r = 0; r < WINO_ALPHA; r++)
@@ -167,10 +175,18 @@ __kernel void winograd_output(__global const float *work, int m_offset, __global
             mt[r][s] = in[(r * WINO_ALPHA + s) * K * tiles];
     WINO_2D(wino_output_1d, WINO_ALPHA, WINO_M, mt, o);
     const float b = has_bias ? bias[k] : 0.0f;
-    __global float *yk = y + ((size_t)n * K + k) * OH * OW;
-    for (int i = 0; i < WINO_M; i++)
-        for (int j = 0; j < WINO_M; j++)
-            if (oh0 + i < OH && ow0 + j < OW)
-                yk[(oh0 + i) * OW + ow0 + j] = sv_activate(o[i][j] + b, alpha, beta);
+    __global float *yk = y + ((size_t)n * K + k) * YH * YW;
+    for (int i = 0; i < STORED; i++)
+        for (int j = 0; j < STORED; j++) {
+            if (yh0 + i >= YH || yw0 + j >= YW)
+                continue;
+            float v = sv_activate(o[i * POOL][j * POOL] + b, alpha, beta);
+#if SV_MAX_POOL
+            v = sv_pool_max(v, sv_activate(o[i * 2][j * 2 + 1] + b, alpha, beta));
+            v = sv_pool_max(v, sv_activate(o[i * 2 + 1][j * 2] + b, alpha, beta));
+            v = sv_pool_max(v, sv_activate(o[i * 2 + 1][j * 2 + 1] + b, alpha, beta));
+#endif
+            yk[(yh0 + i) * YW + yw0 + j] = v;
+        }
 }
 #endif

@@ -104,11 +104,8 @@ static long taps_of(const conv_case *c) {
     return taps;
 }
 
-/* Draws a valid case: odd and even sizes, batch 1..3, 1..3 groups or depthwise, kernel 1..5,
- * stride and dilation 1..3 (3, 1 and 1 when `winograd_shaped`, the shapes Winograd computes),
- * asymmetric pads allowed by the mode. */
-/* Fuses a 2x2 max pool into a third of the 2-D cases whose output is at least 2x2, and sets the
- * output shape. */
+/* Sets the output shape; when may_pool, fuses a 2x2 max pool into a third of the 2-D cases whose
+ * output is at least 2x2. */
 static void finish_case(test_rng *rng, conv_case *c, int may_pool) {
     const int64_t bias_len = c->w_dims[0];
     sv_message msg;
@@ -123,6 +120,9 @@ static void finish_case(test_rng *rng, conv_case *c, int may_pool) {
     }
 }
 
+/* Draws a valid case: odd and even sizes, batch 1..3, 1..3 groups or depthwise, kernel 1..5,
+ * stride and dilation 1..3 (3, 1 and 1 when `winograd_shaped`, the shapes Winograd computes),
+ * asymmetric pads allowed by the mode. */
 static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
                              sv_activation_kind act, int winograd_shaped) {
     conv_case c;
@@ -156,7 +156,7 @@ static conv_case random_case(test_rng *rng, int spatial_dims, sv_pad_mode mode,
         c.x_dims[2 + i] = n;
         c.w_dims[2 + i] = k;
     }
-    finish_case(rng, &c, !winograd_shaped);
+    finish_case(rng, &c, 1);
     return c;
 }
 
@@ -202,7 +202,9 @@ static float *run_case(sv_context *ctx, const conv_case *c, const sv_conv_params
 }
 
 /* The Winograd bound (see the tolerances above) of every output element of a 2-D case, from the
- * magnitudes ax, aw and ab (NULL: no bias) of its inputs, plus CONV_RTOL * |r| (caller frees). */
+ * magnitudes ax, aw and ab (NULL: no bias) of its inputs, plus CONV_RTOL * |r| (caller frees).
+ * With a fused max pool, an output's bound is the largest of its window's: a maximum moves by no
+ * more than the largest error among the values it is taken from. */
 static double *winograd_bound(sv_context *ref, const conv_case *c, const winograd_spec *s,
                               float *ax, const float *aw, const float *ab, const float *r) {
     const int m = s->m, alpha = m + 2;
@@ -235,7 +237,14 @@ static double *winograd_bound(sv_context *ref, const conv_case *c, const winogra
 
     const int n_img = (int)c->x_dims[0], channels = (int)c->x_dims[1], ph = (int)pdims[2],
               pw = (int)pdims[3];
-    const int k_all = (int)c->y_dims[1], oh = (int)c->y_dims[2], ow = (int)c->y_dims[3];
+    /* the convolution's own output, which y holds pooled when c->p.max_pool_2x2 */
+    sv_conv_params unpooled = c->p;
+    unpooled.max_pool_2x2 = 0;
+    int64_t conv_dims[4];
+    sv_message msg;
+    ck_assert_int_eq(
+        sv_conv_output_shape(&unpooled, 4, c->x_dims, c->w_dims, NULL, conv_dims, &msg), SV_OK);
+    const int k_all = (int)conv_dims[1], oh = (int)conv_dims[2], ow = (int)conv_dims[3];
     const int tiles_h = (oh + m - 1) / m, tiles_w = (ow + m - 1) / m, tiles = tiles_h * tiles_w;
     const int per_tile = m * m * 9; /* T[i][j][r][s] of one tile and channel */
     /* T = sum_{a,b} |d_ab| w_i[r][a] w_j[s][b] per image, channel and tile, as
@@ -278,8 +287,8 @@ static double *winograd_bound(sv_context *ref, const conv_case *c, const winogra
               out_per_group = k_all / groups;
     const double gamma = test_summation_gamma(TEST_UNIT_ROUNDOFF, s->depth + in_per_group);
     const size_t count = (size_t)n_img * k_all * oh * ow;
-    double *bound = malloc(count * sizeof *bound);
-    ck_assert_ptr_nonnull(bound);
+    double *conv_bound = malloc(count * sizeof *conv_bound);
+    ck_assert_ptr_nonnull(conv_bound);
     for (size_t e = 0; e < count; e++) {
         const int x_ = (int)(e % (size_t)ow), y_ = (int)(e / (size_t)ow % (size_t)oh);
         const int k = (int)(e / ((size_t)ow * oh) % (size_t)k_all);
@@ -293,9 +302,25 @@ static double *winograd_bound(sv_context *ref, const conv_case *c, const winogra
             for (int tap = 0; tap < 9; tap++)
                 sum += wk[tap] * tt[tap];
         }
-        bound[e] = gamma * sum + CONV_RTOL * fabs(r[e]);
+        conv_bound[e] = gamma * sum;
     }
     free(t);
+
+    const int pool = c->p.max_pool_2x2 ? 2 : 1, yh = oh / pool, yw = ow / pool;
+    const size_t ny = (size_t)n_img * k_all * yh * yw;
+    double *bound = malloc(ny * sizeof *bound);
+    ck_assert_ptr_nonnull(bound);
+    for (size_t e = 0; e < ny; e++) {
+        const int x_ = (int)(e % (size_t)yw), y_ = (int)(e / (size_t)yw % (size_t)yh);
+        const size_t plane = e / ((size_t)yw * yh); /* image and channel */
+        double largest = 0.0;
+        for (int i = 0; i < pool; i++)
+            for (int j = 0; j < pool; j++)
+                largest =
+                    fmax(largest, conv_bound[(plane * oh + y_ * pool + i) * ow + x_ * pool + j]);
+        bound[e] = largest + CONV_RTOL * fabs(r[e]);
+    }
+    free(conv_bound);
     return bound;
 }
 
@@ -568,19 +593,22 @@ END_TEST
 
 /* The automatic choice's Winograd rule, on the VGG-16 layers: a GPU (the device kind rewritten on
  * a context of the default device) takes F(4x4) for the 3x3 stride-1 layers with 16+ channels,
- * with the small product blocks where a chunk has fewer than 256 tiles; the first layer (3
- * channels), a stride-2 layer and every layer on a CPU device are left to the other algorithms. */
+ * with the small product blocks where a chunk has fewer than 256 tiles, a fused pool or not; the
+ * first layer (3 channels), a stride-2 layer and every layer on a CPU device are left to the
+ * other algorithms. */
 START_TEST(test_winograd_automatic_choice) {
     static const struct {
-        int gpu, n, c, k, size, stride;
+        int gpu, n, c, k, size, stride, pool;
         sv_conv_choice expected; /* algorithm SV_CONV_AUTO: not Winograd */
     } rows[] = {
-        {1, 1, 64, 64, 224, 1, {SV_CONV_WINOGRAD_4X4, 0}},  /* 3136 tiles */
-        {1, 1, 256, 256, 56, 1, {SV_CONV_WINOGRAD_4X4, 1}}, /* 196 tiles */
-        {1, 2, 256, 256, 56, 1, {SV_CONV_WINOGRAD_4X4, 0}}, /* 392 tiles */
-        {1, 1, 3, 64, 224, 1, {SV_CONV_AUTO, 0}},
-        {1, 1, 64, 64, 56, 2, {SV_CONV_AUTO, 0}},
-        {0, 1, 64, 64, 224, 1, {SV_CONV_AUTO, 0}},
+        {1, 1, 64, 64, 224, 1, 0, {SV_CONV_WINOGRAD_4X4, 0}},  /* 3136 tiles */
+        {1, 1, 256, 256, 56, 1, 0, {SV_CONV_WINOGRAD_4X4, 1}}, /* 196 tiles */
+        {1, 2, 256, 256, 56, 1, 0, {SV_CONV_WINOGRAD_4X4, 0}}, /* 392 tiles */
+        {1, 1, 512, 512, 14, 1, 1, {SV_CONV_WINOGRAD_4X4, 1}}, /* the last layer, pooled */
+        {1, 1, 3, 64, 224, 1, 0, {SV_CONV_AUTO, 0}},
+        {1, 1, 64, 64, 56, 2, 0, {SV_CONV_AUTO, 0}},
+        {0, 1, 64, 64, 224, 1, 0, {SV_CONV_AUTO, 0}},
+        {0, 1, 64, 64, 224, 1, 1, {SV_CONV_AUTO, 0}},
     };
     sv_context *ctx = test_context(NULL);
     const sv_device_kind kind = ctx->device.kind;
@@ -589,6 +617,7 @@ START_TEST(test_winograd_automatic_choice) {
         sv_conv_params p = sv_conv_params_default(2);
         p.stride[0] = p.stride[1] = rows[i].stride;
         p.pad_begin[0] = p.pad_begin[1] = p.pad_end[0] = p.pad_end[1] = 1;
+        p.max_pool_2x2 = rows[i].pool;
         const int out = (rows[i].size - 1) / rows[i].stride + 1;
         const sv_conv_geometry g = {
             rows[i].n, rows[i].c, rows[i].size,   rows[i].size,   rows[i].k, out, out,
@@ -608,9 +637,8 @@ START_TEST(test_winograd_automatic_choice) {
 END_TEST
 
 /* --- shapes an explicitly asked-for Winograd algorithm declines (and a fused pool, which implicit
- * GEMM declines too), each breaking one of its conditions in a valid case (x [1,4,9,9], w
- * [6,2,3,3], groups 2, pads 1): SV_UNSUPPORTED naming the algorithm and the condition, and nothing
- * written. */
+ * GEMM declines), each breaking one of its conditions in a valid case (x [1,4,9,9], w [6,2,3,3],
+ * groups 2, pads 1): SV_UNSUPPORTED naming the algorithm and the condition, and nothing written. */
 static const test_invalid_row winograd_unsupported_rows[] = {
     {"winograd-4x4 on a 5x5 kernel", SV_UNSUPPORTED, "algorithm winograd-4x4 needs a 3x3 kernel"},
     {"winograd-2x2 on a 3x1 kernel", SV_UNSUPPORTED, "algorithm winograd-2x2 needs a 3x3 kernel"},
@@ -618,8 +646,6 @@ static const test_invalid_row winograd_unsupported_rows[] = {
     {"winograd-2x2 with dilation 2", SV_UNSUPPORTED, "algorithm winograd-2x2 needs dilation 1"},
     {"winograd-4x4 in 1-D", SV_UNSUPPORTED, "algorithm winograd-4x4 needs a 2-D convolution"},
     {"winograd-2x2 variant 2", SV_INVALID_ARGUMENT, "winograd-2x2 has variants 0..1, not 2"},
-    {"winograd-4x4 with a fused pool", SV_UNSUPPORTED,
-     "algorithm winograd-4x4 cannot fuse a 2x2 max pool"},
     {"implicit-gemm with a fused pool", SV_UNSUPPORTED,
      "algorithm implicit-gemm cannot fuse a 2x2 max pool"},
 };
@@ -640,8 +666,7 @@ START_TEST(test_winograd_unsupported_shapes) {
     case 3: p.algorithm = SV_CONV_WINOGRAD_2X2, p.dilation[0] = 2; break;
     case 4: p.algorithm = SV_CONV_WINOGRAD_4X4, p.spatial_dims = 1, rank = 3; break;
     case 5: choice.variant = 2; break;
-    case 6: p.algorithm = SV_CONV_WINOGRAD_4X4, p.max_pool_2x2 = 1; break;
-    case 7: p.algorithm = SV_CONV_IMPLICIT_GEMM, p.max_pool_2x2 = 1; break;
+    case 6: p.algorithm = SV_CONV_IMPLICIT_GEMM, p.max_pool_2x2 = 1; break;
     default: ck_abort_msg("no row %d", _i);
     }
     sv_message msg;

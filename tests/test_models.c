@@ -197,7 +197,7 @@ static void layer_ops(sv_context *ctx, const char *model, const sv_model_options
 
 /* LeNet's Conv -> ReLU -> MaxPool(2) pairs become one layer each where the device runs the fused
  * convolution with the algorithm it takes for the convolution alone: both on the reference path
- * and on CPU devices (the CPU kernel), on GPUs only where that algorithm pools (never Winograd or
+ * and on CPU devices (the CPU kernel), on GPUs only where that algorithm pools (Winograd, never
  * implicit GEMM); they stay apart when every layer keeps its output. SegNet's pools read
  * convolutions that its skip connections read too, and stay apart everywhere. The fused models'
  * results are the unfused ones' (test_lenet_reproduces_accuracy runs the fused plan). */

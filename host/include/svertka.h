@@ -241,9 +241,9 @@ typedef struct sv_conv_params {
     sv_conv_algorithm algorithm;
     /* 1: y is the activated convolution max-pooled over 2x2 windows at stride 2, in one pass
      * (2-D only; y is [N, C_out, floor(H_out / 2), floor(W_out / 2)], a last odd row or column
-     * dropped, as MaxPool without ceil_mode does; H_out and W_out must be at least 2). The CPU
-     * register blocks and direct algorithms compute it; the others fail with SV_UNSUPPORTED, and
-     * SV_CONV_AUTO takes one that can. 0: no pooling. */
+     * dropped, as MaxPool without ceil_mode does; H_out and W_out must be at least 2). The
+     * direct, CPU register block and Winograd algorithms compute it; implicit GEMM fails with
+     * SV_UNSUPPORTED, and SV_CONV_AUTO takes one that can. 0: no pooling. */
     int max_pool_2x2;
 } sv_conv_params;
 

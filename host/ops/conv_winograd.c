@@ -7,7 +7,7 @@
  * The filter transform U runs once per model at load (prepare_weights). A run processes the batch
  * in chunks of images whose transformed inputs V and products M fit the workspace budget: input
  * transform into V, the ALPHA^2 x groups matrix products M = U^T V, output transform with bias and
- * activation into y. */
+ * activation into y, and with a fused 2x2 max pool the maxima of each tile's windows. */
 #include "ops/conv_algorithm.h"
 
 #include <limits.h>
@@ -95,8 +95,8 @@ static sv_status transform_kernel(sv_context *ctx, const sv_conv_params *p, int 
         snprintf(options, sizeof options, "-DWINO_M=%d -DWINO_INPUT -DSV_PAD_MODE=%d", m,
                  (int)p->pad_mode);
     else
-        snprintf(options, sizeof options, "-DWINO_M=%d -DWINO_OUTPUT -DSV_ACT=%d", m,
-                 (int)p->activation.kind);
+        snprintf(options, sizeof options, "-DWINO_M=%d -DWINO_OUTPUT -DSV_ACT=%d -DSV_MAX_POOL=%d",
+                 m, (int)p->activation.kind, p->max_pool_2x2);
     return sv_program_kernel(ctx, "conv_winograd", options, names[t], out);
 }
 
@@ -221,6 +221,7 @@ static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geo
         .name = NAME,                                                                              \
         .variants = GEMM_VARIANTS,                                                                 \
         .unsupported = unsupported_##M,                                                            \
+        .fuses_max_pool = 1,                                                                       \
         .prepared_weight_count = weight_count_##M,                                                 \
         .prepare_weights = prepare_##M,                                                            \
         .workspace_count = workspace_count_##M,                                                    \
@@ -238,7 +239,7 @@ WINOGRAD_ALGORITHM(4, SV_CONV_WINOGRAD_4X4, "winograd-4x4")
 int sv_conv_winograd_choice(const sv_context *ctx, const sv_conv_params *p,
                             const sv_conv_geometry *g, sv_conv_choice *out) {
     if (ctx->device.kind != SV_DEVICE_GPU || g->c / g->groups < 16 || g->k / g->groups < 16 ||
-        p->max_pool_2x2 || unsupported(p, g, 4))
+        unsupported(p, g, 4))
         return 0;
     const winograd_shape s = shape_of(g, 4);
     const long tiles = (long)s.chunk * s.tiles_per_image;
