@@ -145,20 +145,10 @@ conv2d_igemm(__global const float *x, __global const float *wt, __global const f
             rows[((s + 1) & 1) * IG_TK + lid] =
                 ig_row_source(k0 + IG_TK + lid, gk, KH, KW, H, W, DH, DW);
 #endif
-        if (s > 0) {
-            __local const float *as = a_tile + ((s - 1) & 1) * IG_TK * IG_TM + ty;
-            __local const float *bs = b_tile + ((s - 1) & 1) * IG_TK * IG_TN + tx;
-            for (int kk = 0; kk < IG_TK; kk++) {
-                float a[IG_WM], b[IG_WN];
-                for (int i = 0; i < IG_WM; i++)
-                    a[i] = as[kk * IG_TM + i * IG_TY];
-                for (int j = 0; j < IG_WN; j++)
-                    b[j] = bs[kk * IG_TN + j * IG_TX];
-                for (int i = 0; i < IG_WM; i++)
-                    for (int j = 0; j < IG_WN; j++)
-                        acc[i * IG_WN + j] = fma(a[i], b[j], acc[i * IG_WN + j]);
-            }
-        }
+        if (s > 0)
+            SV_TILE_PRODUCT(acc, a_tile + ((s - 1) & 1) * IG_TK * IG_TM + ty,
+                            b_tile + ((s - 1) & 1) * IG_TK * IG_TN + tx, IG_TK, IG_TM, IG_TN,
+                            IG_WM, IG_WN, IG_TY, IG_TX);
         if (s < steps) {
             __local float *at = a_tile + (s & 1) * IG_TK * IG_TM;
             for (int i = 0; i < IG_A_LOADS; i++) {

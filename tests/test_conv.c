@@ -477,7 +477,7 @@ START_TEST(test_winograd_sweep_matches_reference) {
         /* wider than random_case's channels: the first case crosses every block boundary */
         const int groups = test_int(&rng, 1, 2);
         const int in_per_group = k == 0 ? test_int(&rng, 17, 40) : test_int(&rng, 1, 24);
-        const int out_per_group = k == 0 ? test_int(&rng, 65, 80) : test_int(&rng, 1, 40);
+        const int out_per_group = k == 0 ? test_int(&rng, 129, 140) : test_int(&rng, 1, 40);
         c.p.groups = groups;
         c.x_dims[0] = c.y_dims[0] = k % 2 ? 1 : 3;
         c.x_dims[1] = groups * in_per_group;
@@ -591,27 +591,32 @@ START_TEST(test_winograd_batch_in_chunks) {
 }
 END_TEST
 
-/* The automatic choice's Winograd rule, on the VGG-16 layers: a GPU (the device kind rewritten on
- * a context of the default device) takes F(4x4) for the 3x3 stride-1 layers with 16+ channels,
- * with the small product blocks where a chunk has fewer than 256 tiles, a fused pool or not; the
- * first layer (3 channels), a stride-2 layer and every layer on a CPU device are left to the
- * other algorithms. */
+/* The automatic choice's Winograd rule, on the VGG-16 layers: a GPU (the device kind and compute
+ * units, an H100's 132, rewritten on a context of the default device) takes F(4x4) for the 3x3
+ * stride-1 layers with 16+ channels, a fused pool or not: the large product blocks for 128+
+ * output channels in 264+ of them, else the small ones where a chunk has fewer than 256 tiles,
+ * else the default ones; the first layer (3 channels), a stride-2 layer and every layer on a CPU
+ * device are left to the other algorithms. */
 START_TEST(test_winograd_automatic_choice) {
     static const struct {
         int gpu, n, c, k, size, stride, pool;
         sv_conv_choice expected; /* algorithm SV_CONV_AUTO: not Winograd */
     } rows[] = {
-        {1, 1, 64, 64, 224, 1, 0, {SV_CONV_WINOGRAD_4X4, 0}},  /* 3136 tiles */
-        {1, 1, 256, 256, 56, 1, 0, {SV_CONV_WINOGRAD_4X4, 1}}, /* 196 tiles */
-        {1, 2, 256, 256, 56, 1, 0, {SV_CONV_WINOGRAD_4X4, 0}}, /* 392 tiles */
-        {1, 1, 512, 512, 14, 1, 1, {SV_CONV_WINOGRAD_4X4, 1}}, /* the last layer, pooled */
+        {1, 1, 64, 64, 224, 1, 0, {SV_CONV_WINOGRAD_4X4, 0}},    /* 3136 tiles */
+        {1, 64, 64, 64, 224, 1, 1, {SV_CONV_WINOGRAD_4X4, 0}},   /* 64 channels, pooled */
+        {1, 1, 256, 256, 56, 1, 0, {SV_CONV_WINOGRAD_4X4, 1}},   /* 196 tiles: 144 blocks */
+        {1, 2, 256, 256, 56, 1, 0, {SV_CONV_WINOGRAD_4X4, 2}},   /* 392 tiles: 288 blocks */
+        {1, 1, 128, 128, 112, 1, 0, {SV_CONV_WINOGRAD_4X4, 0}},  /* 784 tiles: 252 blocks */
+        {1, 64, 128, 128, 112, 1, 0, {SV_CONV_WINOGRAD_4X4, 2}}, /* chunks of 8 images */
+        {1, 1, 512, 512, 14, 1, 1, {SV_CONV_WINOGRAD_4X4, 1}},   /* the last layer, pooled */
         {1, 1, 3, 64, 224, 1, 0, {SV_CONV_AUTO, 0}},
         {1, 1, 64, 64, 56, 2, 0, {SV_CONV_AUTO, 0}},
         {0, 1, 64, 64, 224, 1, 0, {SV_CONV_AUTO, 0}},
         {0, 1, 64, 64, 224, 1, 1, {SV_CONV_AUTO, 0}},
     };
     sv_context *ctx = test_context(NULL);
-    const sv_device_kind kind = ctx->device.kind;
+    const sv_device_info device = ctx->device;
+    ctx->device.compute_units = 132;
     for (int i = 0; i < TEST_COUNT_OF(rows); i++) {
         ctx->device.kind = rows[i].gpu ? SV_DEVICE_GPU : SV_DEVICE_CPU;
         sv_conv_params p = sv_conv_params_default(2);
@@ -631,7 +636,7 @@ START_TEST(test_winograd_automatic_choice) {
                       "row %d: got %s variant %d", i,
                       taken ? sv_conv_algorithm_name(choice.algorithm) : "none", choice.variant);
     }
-    ctx->device.kind = kind;
+    ctx->device = device;
     sv_context_release(ctx);
 }
 END_TEST
@@ -645,7 +650,7 @@ static const test_invalid_row winograd_unsupported_rows[] = {
     {"winograd-4x4 with stride 2", SV_UNSUPPORTED, "algorithm winograd-4x4 needs stride 1"},
     {"winograd-2x2 with dilation 2", SV_UNSUPPORTED, "algorithm winograd-2x2 needs dilation 1"},
     {"winograd-4x4 in 1-D", SV_UNSUPPORTED, "algorithm winograd-4x4 needs a 2-D convolution"},
-    {"winograd-2x2 variant 2", SV_INVALID_ARGUMENT, "winograd-2x2 has variants 0..1, not 2"},
+    {"winograd-2x2 variant 3", SV_INVALID_ARGUMENT, "winograd-2x2 has variants 0..2, not 3"},
     {"implicit-gemm with a fused pool", SV_UNSUPPORTED,
      "algorithm implicit-gemm cannot fuse a 2x2 max pool"},
 };
@@ -665,7 +670,7 @@ START_TEST(test_winograd_unsupported_shapes) {
     case 2: p.algorithm = SV_CONV_WINOGRAD_4X4, p.stride[1] = 2; break;
     case 3: p.algorithm = SV_CONV_WINOGRAD_2X2, p.dilation[0] = 2; break;
     case 4: p.algorithm = SV_CONV_WINOGRAD_4X4, p.spatial_dims = 1, rank = 3; break;
-    case 5: choice.variant = 2; break;
+    case 5: choice.variant = 3; break;
     case 6: p.algorithm = SV_CONV_IMPLICIT_GEMM, p.max_pool_2x2 = 1; break;
     default: ck_abort_msg("no row %d", _i);
     }

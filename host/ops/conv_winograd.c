@@ -18,20 +18,34 @@
  * than the budget runs alone. */
 #define WORKSPACE_BUDGET ((size_t)64 << 20)
 
-/* The variants are the matrix product's block size (a work-group computes GEMM_TILES[variant]^2
- * results with 4 x 4 per work-item): 64 x 64 (256 work-items) for many tiles and channels, where
- * each value loaded into local memory feeds 64 multiply-adds; 32 x 32 (64 work-items) for small
- * products (batch 1 on the deep layers: a 14 x 14 image has 16 tiles of 4 x 4), where 64-wide
- * blocks would leave most work-items idle and too few work-groups to fill the device. */
-static const int GEMM_TILES[] = {64, 32};
-#define GEMM_VARIANTS ((int)(sizeof GEMM_TILES / sizeof GEMM_TILES[0]))
+/* The variants are the matrix product's blocks (conv_winograd_gemm.cl): a work-group computes a
+ * tm x tn block of M (output channels x tiles) in steps of tk input channels, each work-item a
+ * wm x wn register block. */
+typedef struct gemm_block {
+    int tm, tn, tk, wm, wn;
+} gemm_block;
 
-/* The chosen variant's block size, or the small one where the device cannot run the large
- * work-group. */
-static int gemm_tile(const sv_context *ctx, int variant) {
-    const int tile = GEMM_TILES[variant];
-    const size_t items = (size_t)(tile / 4) * (size_t)(tile / 4);
-    return items <= ctx->device.max_work_group_size ? tile : GEMM_TILES[GEMM_VARIANTS - 1];
+enum { GEMM_DEFAULT, GEMM_SMALL, GEMM_LARGE, GEMM_VARIANTS };
+
+static const gemm_block GEMM_BLOCKS[GEMM_VARIANTS] = {
+    /* 64x64, 256 work-items of 4x4, 16 deep: each value loaded into local memory feeds 4
+     * multiply-adds, and the block is small enough to fill a GPU from a few thousand tiles */
+    [GEMM_DEFAULT] = {64, 64, 16, 4, 4},
+    /* 32x32, 64 work-items of 4x4: small products (batch 1 on the deep layers: a 14 x 14 image
+     * has 16 tiles of 4 x 4), where larger blocks would leave most work-items idle and too few
+     * work-groups to fill the device; also the fallback of devices that cannot run 256 */
+    [GEMM_SMALL] = {32, 32, 16, 4, 4},
+    /* 128x128, 256 work-items of 8x8, 8 deep: twice the default's multiply-adds per local load
+     * and half its global loads per multiply-add, the shape of a near-peak SGEMM; for large
+     * batches of layers with 128 or more output channels */
+    [GEMM_LARGE] = {128, 128, 8, 8, 8},
+};
+
+/* The chosen variant's block, or the small one where the device cannot run its work-group. */
+static const gemm_block *gemm_block_for(const sv_context *ctx, int variant) {
+    const gemm_block *block = &GEMM_BLOCKS[variant];
+    const size_t items = (size_t)(block->tm / block->wm) * (size_t)(block->tn / block->wn);
+    return items <= ctx->device.max_work_group_size ? block : &GEMM_BLOCKS[GEMM_SMALL];
 }
 
 /* The shape of one Winograd run: output tile size m, the transformed tile's ALPHA^2 points, tiles
@@ -75,6 +89,23 @@ static const char *unsupported(const sv_conv_params *p, const sv_conv_geometry *
     if (weight_count(g, m) > INT_MAX || image_workspace(g, m, (size_t)s.tiles_per_image) > INT_MAX)
         return "needs fewer than 2^31 transformed weights and per-image scratch elements";
     return NULL;
+}
+
+/* The product blocks by the products' sizes and the device's compute units: 128x128 where a group
+ * has 128 or more output channels (fewer waste half the block) and the blocks make two
+ * work-groups for every compute unit (fewer leave the last wave idling much of the GPU); 32x32
+ * when a chunk has fewer than 256 tiles and 64-wide blocks would not fill the device; else
+ * 64x64. */
+static int default_variant(const sv_context *ctx, const sv_conv_geometry *g, int m) {
+    const winograd_shape s = shape_of(g, m);
+    const size_t tiles = (size_t)s.chunk * (size_t)s.tiles_per_image;
+    const size_t out_per_group = (size_t)(g->k / g->groups);
+    const size_t units = ctx->device.compute_units ? ctx->device.compute_units : 1;
+    const size_t large_groups = (size_t)s.points * (size_t)g->groups *
+                                ((out_per_group + 127) / 128) * ((tiles + 127) / 128);
+    if (out_per_group >= 128 && large_groups >= 2 * units)
+        return GEMM_LARGE;
+    return tiles < 256 ? GEMM_SMALL : GEMM_DEFAULT;
 }
 
 static size_t workspace_count(const sv_conv_geometry *g, int m) {
@@ -121,10 +152,12 @@ static sv_status prepare(sv_context *ctx, const sv_conv_params *p, const sv_conv
 /* One chunk of a run: images n0 .. n0 + images - 1 through the three kernels, V at the
  * workspace's start and M right after it. */
 static sv_status run_chunk(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,
-                           const winograd_shape *s, int tile, int n0, const sv_tensor *x,
-                           cl_mem weights, const sv_tensor *b, sv_tensor *y, cl_mem workspace) {
-    char options[32];
-    snprintf(options, sizeof options, "-DTILE=%d", tile);
+                           const winograd_shape *s, const gemm_block *block, int n0,
+                           const sv_tensor *x, cl_mem weights, const sv_tensor *b, sv_tensor *y,
+                           cl_mem workspace) {
+    char options[96];
+    snprintf(options, sizeof options, "-DWG_TM=%d -DWG_TN=%d -DWG_TK=%d -DWG_WM=%d -DWG_WN=%d",
+             block->tm, block->tn, block->tk, block->wm, block->wn);
     cl_kernel input, gemm, output;
     sv_status st = transform_kernel(ctx, p, s->m, INPUT, &input);
     if (st == SV_OK)
@@ -170,10 +203,12 @@ static sv_status run_chunk(sv_context *ctx, const sv_conv_params *p, const sv_co
     const size_t local[2] = {64, 1};
     const size_t in_global[2] = {sv_round_up((size_t)tiles, 64), (size_t)g->c};
     st = sv_enqueue(ctx, input, 2, in_global, local, "winograd_input");
-    const size_t gemm_local[3] = {(size_t)tile / 4, (size_t)tile / 4, 1};
-    const size_t gemm_global[3] = {sv_round_up((size_t)tiles, (size_t)tile) / 4,
-                                   sv_round_up((size_t)out_per_group, (size_t)tile) / 4,
-                                   (size_t)s->points * (size_t)g->groups};
+    const size_t gemm_local[3] = {(size_t)(block->tn / block->wn), (size_t)(block->tm / block->wm),
+                                  1};
+    const size_t gemm_global[3] = {
+        sv_round_up((size_t)tiles, (size_t)block->tn) / (size_t)block->wn,
+        sv_round_up((size_t)out_per_group, (size_t)block->tm) / (size_t)block->wm,
+        (size_t)s->points * (size_t)g->groups};
     if (st == SV_OK)
         st = sv_enqueue(ctx, gemm, 3, gemm_global, gemm_local, "winograd_gemm");
     const size_t out_global[2] = {sv_round_up((size_t)tiles, 64), (size_t)g->k};
@@ -186,10 +221,10 @@ static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geo
                      int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
                      sv_tensor *y, cl_mem workspace) {
     const winograd_shape s = shape_of(g, m);
-    const int tile = gemm_tile(ctx, variant);
+    const gemm_block *block = gemm_block_for(ctx, variant);
     sv_status st = SV_OK;
     for (int n0 = 0; n0 < g->n && st == SV_OK; n0 += s.chunk)
-        st = run_chunk(ctx, p, g, &s, tile, n0, x, weights, b, y, workspace);
+        st = run_chunk(ctx, p, g, &s, block, n0, x, weights, b, y, workspace);
     return st;
 }
 
@@ -197,6 +232,9 @@ static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geo
 #define WINOGRAD_ALGORITHM(M, ALGORITHM, NAME)                                                     \
     static const char *unsupported_##M(const sv_conv_params *p, const sv_conv_geometry *g) {       \
         return unsupported(p, g, M);                                                               \
+    }                                                                                              \
+    static int default_variant_##M(const sv_context *ctx, const sv_conv_geometry *g) {             \
+        return default_variant(ctx, g, M);                                                         \
     }                                                                                              \
     static size_t weight_count_##M(const sv_conv_geometry *g, int variant) {                       \
         (void)variant;                                                                             \
@@ -220,6 +258,7 @@ static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geo
         .algorithm = ALGORITHM,                                                                    \
         .name = NAME,                                                                              \
         .variants = GEMM_VARIANTS,                                                                 \
+        .default_variant = default_variant_##M,                                                    \
         .unsupported = unsupported_##M,                                                            \
         .fuses_max_pool = 1,                                                                       \
         .prepared_weight_count = weight_count_##M,                                                 \
@@ -233,16 +272,13 @@ WINOGRAD_ALGORITHM(4, SV_CONV_WINOGRAD_4X4, "winograd-4x4")
 
 /* The automatic choice on GPUs: F(4x4, 3x3) for 3x3 stride-1 layers with at least 16 input and
  * 16 output channels per group (fewer leave the matrix products too thin to pay for the
- * transforms; VGG-16's first layer, 3 channels, stays direct); the 32 x 32 product blocks when a
- * chunk has fewer than 256 tiles and the 64 x 64 blocks would not fill the device. CPU devices
- * keep their register-blocked kernel. */
+ * transforms; VGG-16's first layer, 3 channels, stays direct), with its default product blocks.
+ * CPU devices keep their register-blocked kernel. */
 int sv_conv_winograd_choice(const sv_context *ctx, const sv_conv_params *p,
                             const sv_conv_geometry *g, sv_conv_choice *out) {
     if (ctx->device.kind != SV_DEVICE_GPU || g->c / g->groups < 16 || g->k / g->groups < 16 ||
         unsupported(p, g, 4))
         return 0;
-    const winograd_shape s = shape_of(g, 4);
-    const long tiles = (long)s.chunk * s.tiles_per_image;
-    *out = (sv_conv_choice){SV_CONV_WINOGRAD_4X4, tiles < 256 ? 1 : 0};
+    *out = (sv_conv_choice){SV_CONV_WINOGRAD_4X4, default_variant(ctx, g, 4)};
     return 1;
 }
