@@ -42,7 +42,7 @@
 #include <clblast_c.h>
 #include <svertka.h>
 
-#include "bench_revision.h"
+#include "svertka_revision.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1234,7 +1234,7 @@ static int write_json(const options *o, int argc, char **argv, const sv_device_i
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "benchmark", "svertka_bench_ops");
     cJSON_AddStringToObject(root, "svertka_version", sv_version());
-    cJSON_AddStringToObject(root, "git_revision", SV_BENCH_GIT_REVISION);
+    cJSON_AddStringToObject(root, "git_revision", SVERTKA_GIT_REVISION);
     cJSON_AddStringToObject(root, "clblast_version", SV_BENCH_CLBLAST_VERSION);
     cJSON_AddStringToObject(root, "date", date);
     size_t len = 1;
@@ -1334,7 +1334,7 @@ int main(int argc, char **argv) {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("svertka_bench_ops %s (git %s), CLBlast %s, %s\n", sv_version(), SV_BENCH_GIT_REVISION,
+    printf("svertka_bench_ops %s (git %s), CLBlast %s, %s\n", sv_version(), SVERTKA_GIT_REVISION,
            SV_BENCH_CLBLAST_VERSION, date);
     printf("device: %s; platform: %s; driver: %s; %u compute units\n", dev->name,
            dev->platform_name, dev->driver_version, dev->compute_units);

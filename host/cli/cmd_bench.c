@@ -3,6 +3,7 @@
  * as JSON for scripts (its top level holds "runs", one object per batch size with at least
  * batch, median_ms, p90_ms, images_per_s and gflops). */
 #include "cli/cli.h"
+#include "svertka_revision.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -11,10 +12,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef SVERTKA_GIT_REVISION
-#define SVERTKA_GIT_REVISION "unknown"
-#endif
 
 enum { MAX_BATCHES = 16 };
 
