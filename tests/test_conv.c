@@ -548,28 +548,27 @@ START_TEST(test_winograd_box_sums_by_hand) {
 }
 END_TEST
 
-/* A batch whose transformed tiles exceed the workspace budget runs in chunks: 3 images of
- * 459 x 459 with 32 output channels fit two to a chunk, so the second chunk starts at image 2
- * and is partial. Small integers keep F(2x2) exact (see above), so any image or tile misplaced
- * by the chunking shows as an inequality. */
-START_TEST(test_winograd_batch_in_chunks) {
-    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+/* Runs 3 images of side x side through F(2x2) with 32 output channels (small integers, so that it
+ * is exact, see above, and any image or tile misplaced by the chunking shows as an inequality),
+ * after checking that the device's workspace holds two images at a time: the second chunk starts
+ * at image 2 and is partial. */
+static void assert_runs_in_chunks_of_two(sv_context *dev, sv_context *ref, int side) {
     test_rng rng = test_rng_for(9090);
     conv_case c;
     memset(&c, 0, sizeof c);
     c.p = sv_conv_params_default(2);
     c.p.pad_begin[0] = c.p.pad_begin[1] = c.p.pad_end[0] = c.p.pad_end[1] = 1;
     c.rank = 4;
-    const int64_t x_dims[4] = {3, 1, 459, 459}, w_dims[4] = {32, 1, 3, 3},
-                  y_dims[4] = {3, 32, 459, 459};
+    const int64_t x_dims[4] = {3, 1, side, side}, w_dims[4] = {32, 1, 3, 3},
+                  y_dims[4] = {3, 32, side, side};
     memcpy(c.x_dims, x_dims, sizeof x_dims);
     memcpy(c.w_dims, w_dims, sizeof w_dims);
     memcpy(c.y_dims, y_dims, sizeof y_dims);
-    sv_conv_geometry g = {3, 1, 459, 459, 32, 459, 459, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    sv_conv_geometry g = {3, 1, side, side, 32, side, side, 3, 3, 1, 1, 1, 1, 1, 1, 1};
     const sv_conv_impl *impl = &sv_conv_winograd_2x2_impl;
-    const size_t batch_workspace = impl->workspace_count(&g, 0);
+    const size_t batch_workspace = impl->workspace_count(&dev->device, &g, 0);
     g.n = 1;
-    ck_assert_msg(batch_workspace == 2 * impl->workspace_count(&g, 0),
+    ck_assert_msg(batch_workspace == 2 * impl->workspace_count(&dev->device, &g, 0),
                   "expected chunks of 2 images, workspace %zu", batch_workspace);
     const size_t nx = (size_t)test_count(4, x_dims), nw = 32, ny = (size_t)test_count(4, y_dims);
     float *x = malloc(nx * sizeof *x), w[32 * 9], b[32];
@@ -586,6 +585,35 @@ START_TEST(test_winograd_batch_in_chunks) {
     TEST_ASSERT_STATUS(run_status(dev, &c, &c.p, &choice, x, w, b, &y), SV_OK, dev);
     test_assert_equal(y, r, ny, "winograd-2x2 in chunks of 2 images");
     free(x), free(r), free(y);
+}
+
+/* A batch whose transformed tiles exceed the 256 MiB workspace budget runs in chunks: 3 images
+ * of 459 x 459 fit two to a chunk. */
+START_TEST(test_winograd_batch_in_chunks) {
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    assert_runs_in_chunks_of_two(dev, ref, 459);
+    sv_context_release(dev);
+    sv_context_release(ref);
+}
+END_TEST
+
+/* On a device whose largest allocation is smaller than that budget, the workspace stays within
+ * it (the device limit rewritten on a context of the default device): 2.5 images' worth of
+ * 45 x 45 tiles runs two images at a time, and less than one image's worth leaves one image, the
+ * least a run needs. */
+START_TEST(test_winograd_workspace_within_max_alloc) {
+    sv_context *dev = test_context(NULL), *ref = test_context("ref");
+    const sv_conv_impl *impl = &sv_conv_winograd_2x2_impl;
+    const sv_conv_geometry one = {1, 1, 45, 45, 32, 45, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    const size_t image = impl->workspace_count(&dev->device, &one, 0);
+    const sv_device_info device = dev->device;
+    dev->device.max_alloc_bytes = image * sizeof(float) * 5 / 2;
+    assert_runs_in_chunks_of_two(dev, ref, 45);
+    dev->device.max_alloc_bytes = image * sizeof(float) / 2;
+    sv_conv_geometry three = one;
+    three.n = 3;
+    ck_assert_uint_eq(impl->workspace_count(&dev->device, &three, 0), image);
+    dev->device = device;
     sv_context_release(dev);
     sv_context_release(ref);
 }
@@ -1064,6 +1092,7 @@ static Suite *conv_suite(void) {
     tcase_add_loop_test(winograd, test_winograd_sweep_matches_reference, 0, PAD_MODES);
     tcase_add_test(winograd, test_winograd_box_sums_by_hand);
     tcase_add_test(winograd, test_winograd_batch_in_chunks);
+    tcase_add_test(winograd, test_winograd_workspace_within_max_alloc);
     tcase_add_test(winograd, test_winograd_automatic_choice);
     tcase_add_loop_test(winograd, test_winograd_unsupported_shapes, 0,
                         TEST_COUNT_OF(winograd_unsupported_rows));

@@ -3,6 +3,7 @@
  * refused by sv_model_set_batch or sv_model_load before anything is allocated, with the numbers
  * in the message; the model keeps its plan and the context stays usable. Batch sizes beyond what
  * a tensor dimension holds are refused, not wrapped. */
+#include "core/internal.h"
 #include "io/io.h"
 #include "onnx/onnx.pb-c.h"
 #include "test_support.h"
@@ -355,6 +356,46 @@ START_TEST(test_load_beyond_global_memory_refused) {
 }
 END_TEST
 
+/* What the convolutions keep on the device beyond the model's tensors counts too: segnet with
+ * Winograd F(4x4) keeps its transformed weights (36 x (3x8 + 8x16 + 32x16) floats, 93.4 KiB)
+ * and a scratch buffer for the largest layer's transformed tiles (dec2: 36 x (32 + 16) channels x
+ * 16 tiles, 108.0 KiB at batch 1, which no device limit can split further). The device's limits
+ * are rewritten on a context of the default device: a largest allocation of 100 KiB (more than
+ * any tensor of segnet at batch 1) refuses that scratch by name and accepts the model with its
+ * automatic choice; a global memory smaller than everything lists the parts. */
+START_TEST(test_convolution_memory_counted) {
+    sv_context *ctx = test_context(NULL);
+    const sv_device_info device = ctx->device;
+    const sv_model_options winograd = {0, SV_CONV_WINOGRAD_4X4};
+    sv_model *m = NULL;
+    if (device.kind == SV_DEVICE_REF) {
+        printf("limits: the reference device keeps no convolution memory; skipped\n");
+        sv_context_release(ctx);
+        return;
+    }
+    ctx->device.max_alloc_bytes = 100 << 10;
+    TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", &winograd, &m), SV_OUT_OF_MEMORY,
+                       ctx);
+    ck_assert_ptr_null(m);
+    assert_message_has(ctx, "batch 1: the winograd-4x4 scratch of layer '/dec2/Conv' needs "
+                            "108.0 KiB (110592 bytes); the device allows at most 100.0 KiB");
+    printf("limits: %s\n", sv_last_error(ctx));
+    TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", NULL, &m), SV_OK, ctx);
+    sv_model_release(m);
+
+    ctx->device = device;
+    ctx->device.global_mem_bytes = 1 << 10;
+    TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", &winograd, &m), SV_OUT_OF_MEMORY,
+                       ctx);
+    assert_message_has(ctx, "weights in their algorithms' layouts 93.");
+    assert_message_has(ctx, "scratch 108.0 KiB, activations");
+    printf("limits: %s\n", sv_last_error(ctx));
+    ctx->device = device;
+    assert_context_usable(ctx);
+    sv_context_release(ctx);
+}
+END_TEST
+
 static Suite *limits_suite(void) {
     Suite *s = suite_create("limits");
     TCase *tc = test_add_case(s, "device memory", 300);
@@ -363,6 +404,7 @@ static Suite *limits_suite(void) {
     tcase_add_loop_test(tc, test_batch_out_of_range_refused, 0, TEST_SPEC_COUNT);
     tcase_add_test(tc, test_load_beyond_max_alloc_refused);
     tcase_add_test(tc, test_load_beyond_global_memory_refused);
+    tcase_add_test(tc, test_convolution_memory_counted);
     return s;
 }
 

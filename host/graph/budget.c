@@ -1,7 +1,7 @@
 /* The device memory a plan needs, checked against the device before anything is allocated: a
  * batch size or a model too large for the device is refused with the numbers, rather than left
  * to fail half-way through the allocations or, on drivers that overcommit (pocl), to exhaust the
- * host while running. */
+ * host while running. The ops' own memory (plan_op_memory) comes from the model. */
 #include "graph/graph.h"
 
 #include <stdio.h>
@@ -53,7 +53,7 @@ static sv_status refuse_allocation(sv_message *err, const plan *pl, const char *
 }
 
 sv_status plan_check_device_memory(const graph *g, const plan *pl, const sv_device_info *dev,
-                                   sv_message *err) {
+                                   const plan_op_memory *ops, sv_message *err) {
     const uint64_t max_alloc = dev->max_alloc_bytes, global = dev->global_mem_bytes;
     uint64_t activations = 0, weights = 0;
     char what[1024];
@@ -88,14 +88,22 @@ sv_status plan_check_device_memory(const graph *g, const plan *pl, const sv_devi
             weights += bytes;
         }
     free(counted);
-    if (st == SV_OK && global && weights + activations > global) {
-        char all[32], w[32], a[32], has[32];
+    const plan_op_memory none = {0, 0, 0, ""};
+    if (!ops)
+        ops = &none;
+    if (st == SV_OK && max_alloc && ops->largest_bytes > max_alloc)
+        st = refuse_allocation(err, pl, ops->largest, ops->largest_bytes, max_alloc);
+    const uint64_t op_bytes = ops->prepared_bytes + ops->scratch_bytes;
+    if (st == SV_OK && global && weights + op_bytes + activations > global) {
+        char all[32], w[32], pw[32], s[32], a[32], has[32];
         st = sv_fail_message(
             err, SV_OUT_OF_MEMORY,
-            "batch %lld: the model needs %s of device memory in all (weights %s, "
-            "activations %s); the device has %s (global_mem %llu bytes)",
-            (long long)pl->batch, format_bytes(all, sizeof all, weights + activations),
-            format_bytes(w, sizeof w, weights), format_bytes(a, sizeof a, activations),
+            "batch %lld: the model needs %s of device memory in all (weights %s, weights in "
+            "their algorithms' layouts %s, scratch %s, activations %s); the device has %s "
+            "(global_mem %llu bytes)",
+            (long long)pl->batch, format_bytes(all, sizeof all, weights + op_bytes + activations),
+            format_bytes(w, sizeof w, weights), format_bytes(pw, sizeof pw, ops->prepared_bytes),
+            format_bytes(s, sizeof s, ops->scratch_bytes), format_bytes(a, sizeof a, activations),
             format_bytes(has, sizeof has, global), (unsigned long long)global);
     }
     return st;

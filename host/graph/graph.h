@@ -162,12 +162,22 @@ void plan_free(plan *pl);
 int plan_new_value(plan *pl, int rank, const int64_t *dims);
 /* The fusion passes (passes.c). */
 sv_status plan_fuse(plan *pl, const plan_hooks *hooks, sv_message *err);
-/* Refuses, with SV_OUT_OF_MEMORY and the numbers, a plan whose device tensors the device cannot
- * hold: an activation buffer or a constant larger than the device's largest allocation, or
- * weights and activation buffers together larger than its global memory (a limit of 0, as the
- * reference device reports, is no limit). Scratch that ops take for the duration of one layer
- * (rearranged convolution weights, CLBlast's temporaries) is not counted. */
+/* Device memory the plan's ops keep beyond its tensors, which the model counts (it knows the
+ * algorithms the device will run): convolution weights in their algorithms' layouts, and the one
+ * scratch buffer the layers share. */
+typedef struct plan_op_memory {
+    uint64_t prepared_bytes; /* every layer's rearranged weights */
+    uint64_t scratch_bytes;  /* the largest scratch a layer needs */
+    uint64_t largest_bytes;  /* the largest single allocation of either kind */
+    char largest[192];       /* what that allocation is ("" when there is none) */
+} plan_op_memory;
+
+/* Refuses, with SV_OUT_OF_MEMORY and the numbers, a plan whose device tensors and op memory the
+ * device cannot hold: an activation buffer, a constant or an op's allocation larger than the
+ * device's largest allocation, or all of them together larger than its global memory (a limit
+ * of 0, as the reference device reports, is no limit). ops may be NULL (none). CLBlast's
+ * temporaries, which live for one call, are not counted. */
 sv_status plan_check_device_memory(const graph *g, const plan *pl, const sv_device_info *dev,
-                                   sv_message *err);
+                                   const plan_op_memory *ops, sv_message *err);
 
 #endif

@@ -144,6 +144,45 @@ static int fuse_max_pool(void *user, const sv_conv_params *p, const int64_t *x_d
     return ok;
 }
 
+/* The device memory the plan's convolutions will keep beyond its tensors, with the choices
+ * model_prepare_convs will make: each layer's weights in its algorithm's layout, and the largest
+ * scratch, which the layers share. A layer the device cannot compute counts nothing here; its
+ * preparation fails later with the reason. */
+static void conv_op_memory(sv_model *m, const plan *pl, plan_op_memory *out) {
+    memset(out, 0, sizeof *out);
+    if (sv_context_is_ref(m->ctx))
+        return;
+    for (int k = 0; k < pl->nsteps; k++) {
+        const step *s = &pl->steps[k];
+        if (s->kind != STEP_CONV)
+            continue;
+        const sv_conv_params *p = &s->p.conv;
+        const sv_conv_geometry g =
+            sv_conv_geometry_for_dims(p, pl->values[s->inputs[0]].dims,
+                                      pl->values[s->inputs[1]].dims, pl->values[s->output].dims);
+        sv_conv_choice choice;
+        if (layer_choice(m, *p, &g, &choice) != SV_OK) {
+            sv_clear_error(m->ctx);
+            continue;
+        }
+        size_t weights, scratch;
+        sv_conv_prepared_counts(&m->ctx->device, &g, choice, &weights, &scratch);
+        const uint64_t weight_bytes = (uint64_t)weights * sizeof(float),
+                       scratch_bytes = (uint64_t)scratch * sizeof(float);
+        out->prepared_bytes += weight_bytes;
+        if (scratch_bytes > out->scratch_bytes)
+            out->scratch_bytes = scratch_bytes;
+        const int scratch_larger = scratch_bytes > weight_bytes;
+        const uint64_t larger = scratch_larger ? scratch_bytes : weight_bytes;
+        if (larger > out->largest_bytes) {
+            out->largest_bytes = larger;
+            snprintf(out->largest, sizeof out->largest, "the %s %s of layer '%s'",
+                     sv_conv_algorithm_name(choice.algorithm),
+                     scratch_larger ? "scratch" : "weights", s->name);
+        }
+    }
+}
+
 /* Plans for `batch` and allocates what the plan needs. A plan that fails, or that the device
  * cannot hold, is refused before anything is allocated for it, and the current plan stays. */
 static sv_status plan_for(sv_model *m, int64_t batch) {
@@ -155,8 +194,11 @@ static sv_status plan_for(sv_model *m, int64_t batch) {
     const plan_hooks hooks = {fuse_max_pool, m};
     sv_status st = plan_build(&m->g, batch, m->host, m->keep_intermediates,
                               m->keep_intermediates ? NULL : &hooks, &next, &msg);
+    plan_op_memory ops;
+    if (st == SV_OK)
+        conv_op_memory(m, &next, &ops);
     if (st == SV_OK &&
-        (st = plan_check_device_memory(&m->g, &next, &m->ctx->device, &msg)) != SV_OK)
+        (st = plan_check_device_memory(&m->g, &next, &m->ctx->device, &ops, &msg)) != SV_OK)
         plan_free(&next);
     if (st != SV_OK)
         return sv_fail_from_message(m->ctx, st, &msg);
@@ -528,10 +570,10 @@ static void describe_params(const step *s, char *buf, size_t size) {
     case STEP_CONV: {
         const sv_conv_params *p = &s->p.conv;
         if (p->spatial_dims == 2)
-            snprintf(buf, size, "s%d,%d d%d,%d p%d,%d/%d,%d g%d%s%s%s", p->stride[0],
-                     p->stride[1], p->dilation[0], p->dilation[1], p->pad_begin[0],
-                     p->pad_begin[1], p->pad_end[0], p->pad_end[1], p->groups,
-                     p->pad_mode ? " " : "", p->pad_mode ? sv_pad_mode_name(p->pad_mode) : "",
+            snprintf(buf, size, "s%d,%d d%d,%d p%d,%d/%d,%d g%d%s%s%s", p->stride[0], p->stride[1],
+                     p->dilation[0], p->dilation[1], p->pad_begin[0], p->pad_begin[1],
+                     p->pad_end[0], p->pad_end[1], p->groups, p->pad_mode ? " " : "",
+                     p->pad_mode ? sv_pad_mode_name(p->pad_mode) : "",
                      p->max_pool_2x2 ? " pool k2x2 s2" : "");
         else
             snprintf(buf, size, "s%d d%d p%d/%d g%d%s%s", p->stride[0], p->dilation[0],

@@ -517,10 +517,10 @@ SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, cons
  *  - release the model while another thread uses it.
  *
  * Device memory. Loading and sv_model_set_batch check the plan against the device before
- * allocating anything: every activation buffer and weight within the device's largest
- * allocation (max_alloc_bytes), and weights plus activation buffers together within its global
- * memory (global_mem_bytes); a plan beyond either is refused with SV_OUT_OF_MEMORY and a message
- * giving the sizes. The check is per model: memory that other models and tensors already hold is
+ * allocating anything: every activation buffer, weight, convolution weights rearranged for the
+ * chosen algorithm and the convolutions' shared scratch within the device's largest allocation
+ * (max_alloc_bytes), and all of them together within its global memory (global_mem_bytes); a
+ * plan beyond either is refused with SV_OUT_OF_MEMORY and a message giving the sizes. The check is per model: memory that other models and tensors already hold is
  * not subtracted. On the reference device only the per-tensor limit of 2^31 - 1 elements holds.
  * ------------------------------------------------------------------------------------------- */
 typedef struct sv_model sv_model;

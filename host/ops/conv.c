@@ -112,8 +112,13 @@ sv_status sv_conv_output_shape(const sv_conv_params *p, int rank, const int64_t 
 
 sv_conv_geometry sv_conv_geometry_for(const sv_conv_params *p, const sv_tensor *x,
                                       const sv_tensor *w, const sv_tensor *y) {
-    sv_conv_geometry g = sv_conv_geometry_of(p->spatial_dims, p->stride, p->dilation, p->pad_begin,
-                                             p->groups, x, w, y);
+    return sv_conv_geometry_for_dims(p, x->dims, w->dims, y->dims);
+}
+
+sv_conv_geometry sv_conv_geometry_for_dims(const sv_conv_params *p, const int64_t *x_dims,
+                                           const int64_t *w_dims, const int64_t *y_dims) {
+    sv_conv_geometry g = sv_conv_geometry_of_dims(p->spatial_dims, p->stride, p->dilation,
+                                                  p->pad_begin, p->groups, x_dims, w_dims, y_dims);
     if (p->max_pool_2x2) { /* the convolution's own output, not y's pooled one */
         g.oh = (int)conv_extent(g.h, g.kh, g.sh, g.dh, p->pad_begin[0], p->pad_end[0]);
         g.ow = (int)conv_extent(g.w, g.kw, g.sw, g.dw, p->pad_begin[1], p->pad_end[1]);
@@ -253,8 +258,8 @@ sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
     sv_status st = check_supported(ctx, impl, p, g);
     if (st != SV_OK)
         return st;
-    const size_t count =
-        impl->prepared_weight_count ? impl->prepared_weight_count(g, choice.variant) : 0;
+    size_t count, workspace;
+    sv_conv_prepared_counts(&ctx->device, g, choice, &count, &workspace);
     cl_mem weights = NULL;
     if (count) {
         st = create_buffer(ctx, count, "conv prepared weights", &weights);
@@ -268,8 +273,15 @@ sv_status sv_conv_prepare_choice(sv_context *ctx, const sv_conv_params *p,
     }
     out->choice = choice;
     out->weights = weights;
-    out->workspace_count = impl->workspace_count ? impl->workspace_count(g, choice.variant) : 0;
+    out->workspace_count = workspace;
     return SV_OK;
+}
+
+void sv_conv_prepared_counts(const sv_device_info *dev, const sv_conv_geometry *g,
+                             sv_conv_choice choice, size_t *weights, size_t *workspace) {
+    const sv_conv_impl *impl = sv_conv_impl_of(choice.algorithm);
+    *weights = impl->prepared_weight_count ? impl->prepared_weight_count(g, choice.variant) : 0;
+    *workspace = impl->workspace_count ? impl->workspace_count(dev, g, choice.variant) : 0;
 }
 
 sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,

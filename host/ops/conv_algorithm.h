@@ -26,8 +26,8 @@ typedef struct sv_conv_impl {
     size_t (*prepared_weight_count)(const sv_conv_geometry *g, int variant);
     sv_status (*prepare_weights)(sv_context *ctx, const sv_conv_params *p,
                                  const sv_conv_geometry *g, int variant, cl_mem w, cl_mem out);
-    /* Elements of scratch memory a run needs (NULL: none). */
-    size_t (*workspace_count)(const sv_conv_geometry *g, int variant);
+    /* Elements of scratch memory a run on the device needs (NULL: none). */
+    size_t (*workspace_count)(const sv_device_info *dev, const sv_conv_geometry *g, int variant);
     /* Enqueues the convolution: weights are the prepared ones (or the weight tensor's buffer),
      * workspace holds workspace_count elements (or is NULL). */
     /* The largest max |y - ref| / max |ref| a correct run may show on random inputs in
@@ -55,6 +55,9 @@ const sv_conv_impl *sv_conv_impl_of(sv_conv_algorithm algorithm);
  * convolution's own output even where y holds its 2x2 max pool. */
 sv_conv_geometry sv_conv_geometry_for(const sv_conv_params *p, const sv_tensor *x,
                                       const sv_tensor *w, const sv_tensor *y);
+/* The same from the shapes (rank spatial_dims + 2), for a convolution not yet given tensors. */
+sv_conv_geometry sv_conv_geometry_for_dims(const sv_conv_params *p, const int64_t *x_dims,
+                                           const int64_t *w_dims, const int64_t *y_dims);
 /* NULL when the algorithm computes this convolution, else why not: its own limits
  * (impl->unsupported) or a fused max pool it does not compute. */
 const char *sv_conv_unsupported_reason(const sv_conv_impl *impl, const sv_conv_params *p,
@@ -106,6 +109,10 @@ sv_status sv_conv_run_prepared(sv_context *ctx, const sv_conv_params *p,
                                const sv_conv_prepared *prep, const sv_tensor *x, const sv_tensor *w,
                                const sv_tensor *b, sv_tensor *y, cl_mem workspace);
 void sv_conv_prepared_release(sv_context *ctx, sv_conv_prepared *prep);
+/* The elements sv_conv_prepare_choice would allocate on the device for a choice: weights in the
+ * algorithm's layout (0: it reads the weight tensor) and the scratch a run needs. */
+void sv_conv_prepared_counts(const sv_device_info *dev, const sv_conv_geometry *g,
+                             sv_conv_choice choice, size_t *weights, size_t *workspace);
 
 /* sv_conv with a given algorithm and variant instead of the choice p asks for: for tests and
  * tuning. SV_INVALID_ARGUMENT for an unknown algorithm or variant; an algorithm that cannot

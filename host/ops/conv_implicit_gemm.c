@@ -149,7 +149,9 @@ static sv_status igemm_prepare(sv_context *ctx, const sv_conv_params *p, const s
     return sv_enqueue(ctx, kernel, 1, &global, &local, "igemm_arrange_weights");
 }
 
-static size_t igemm_workspace_count(const sv_conv_geometry *g, int variant) {
+static size_t igemm_workspace_count(const sv_device_info *dev, const sv_conv_geometry *g,
+                                    int variant) {
+    (void)dev;
     if (!tiles[variant].split)
         return 0;
     return (size_t)split_slices(g) * (size_t)g->n * (size_t)g->k * (size_t)g->oh * (size_t)g->ow;

@@ -13,10 +13,15 @@
 #include <limits.h>
 #include <stdio.h>
 
-/* Workspace budget in elements (256 MiB of floats): a VGG-16 layer at batch 64 would need
- * gigabytes for V and M at once, so the batch runs in chunks that fit; a single image larger
- * than the budget runs alone. */
-#define WORKSPACE_BUDGET ((size_t)64 << 20)
+/* Workspace budget in elements: 256 MiB of floats, or the device's largest allocation if that is
+ * smaller. A VGG-16 layer at batch 64 would need gigabytes for V and M at once, so the batch runs
+ * in chunks that fit; a single image larger than the budget runs alone (and the model's memory
+ * check refuses a workspace the device cannot allocate). */
+static size_t workspace_budget(const sv_device_info *dev) {
+    const size_t most = (size_t)64 << 20;
+    const uint64_t device = dev->max_alloc_bytes / sizeof(float);
+    return dev->max_alloc_bytes && device < most ? (size_t)device : most;
+}
 
 /* The variants are the matrix product's blocks (conv_winograd_gemm.cl): a work-group computes a
  * tm x tn block of M (output channels x tiles) in steps of tk input channels, each work-item a
@@ -58,14 +63,16 @@ static size_t image_workspace(const sv_conv_geometry *g, int m, size_t tiles_per
     return (size_t)((m + 2) * (m + 2)) * ((size_t)g->c + (size_t)g->k) * tiles_per_image;
 }
 
-static winograd_shape shape_of(const sv_conv_geometry *g, int m) {
+/* The run's shape on a device (NULL: the chunk is one image, for the checks that need only a
+ * single image's shape). */
+static winograd_shape shape_of(const sv_device_info *dev, const sv_conv_geometry *g, int m) {
     winograd_shape s;
     s.m = m;
     s.points = (m + 2) * (m + 2);
     s.tiles_w = (g->ow + m - 1) / m;
     s.tiles_per_image = ((g->oh + m - 1) / m) * s.tiles_w;
     const size_t per_image = image_workspace(g, m, (size_t)s.tiles_per_image);
-    const size_t fit = WORKSPACE_BUDGET / per_image;
+    const size_t fit = dev ? workspace_budget(dev) / per_image : 1;
     s.chunk = fit < 1 ? 1 : fit > (size_t)g->n ? g->n : (int)fit;
     return s;
 }
@@ -85,7 +92,7 @@ static const char *unsupported(const sv_conv_params *p, const sv_conv_geometry *
     if (g->dh != 1 || g->dw != 1)
         return "needs dilation 1";
     /* the kernels index the transformed weights and one image's V and M with int */
-    const winograd_shape s = shape_of(g, m);
+    const winograd_shape s = shape_of(NULL, g, m);
     if (weight_count(g, m) > INT_MAX || image_workspace(g, m, (size_t)s.tiles_per_image) > INT_MAX)
         return "needs fewer than 2^31 transformed weights and per-image scratch elements";
     return NULL;
@@ -97,7 +104,7 @@ static const char *unsupported(const sv_conv_params *p, const sv_conv_geometry *
  * when a chunk has fewer than 256 tiles and 64-wide blocks would not fill the device; else
  * 64x64. */
 static int default_variant(const sv_context *ctx, const sv_conv_geometry *g, int m) {
-    const winograd_shape s = shape_of(g, m);
+    const winograd_shape s = shape_of(&ctx->device, g, m);
     const size_t tiles = (size_t)s.chunk * (size_t)s.tiles_per_image;
     const size_t out_per_group = (size_t)(g->k / g->groups);
     const size_t units = ctx->device.compute_units ? ctx->device.compute_units : 1;
@@ -108,8 +115,8 @@ static int default_variant(const sv_context *ctx, const sv_conv_geometry *g, int
     return tiles < 256 ? GEMM_SMALL : GEMM_DEFAULT;
 }
 
-static size_t workspace_count(const sv_conv_geometry *g, int m) {
-    const winograd_shape s = shape_of(g, m);
+static size_t workspace_count(const sv_device_info *dev, const sv_conv_geometry *g, int m) {
+    const winograd_shape s = shape_of(dev, g, m);
     return (size_t)s.chunk * image_workspace(g, m, (size_t)s.tiles_per_image);
 }
 
@@ -220,7 +227,7 @@ static sv_status run_chunk(sv_context *ctx, const sv_conv_params *p, const sv_co
 static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g, int m,
                      int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,
                      sv_tensor *y, cl_mem workspace) {
-    const winograd_shape s = shape_of(g, m);
+    const winograd_shape s = shape_of(&ctx->device, g, m);
     const gemm_block *block = gemm_block_for(ctx, variant);
     sv_status st = SV_OK;
     for (int n0 = 0; n0 < g->n && st == SV_OK; n0 += s.chunk)
@@ -245,9 +252,10 @@ static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geo
         (void)variant;                                                                             \
         return prepare(ctx, p, g, M, w, out);                                                      \
     }                                                                                              \
-    static size_t workspace_count_##M(const sv_conv_geometry *g, int variant) {                    \
+    static size_t workspace_count_##M(const sv_device_info *dev, const sv_conv_geometry *g,        \
+                                      int variant) {                                               \
         (void)variant;                                                                             \
-        return workspace_count(g, M);                                                              \
+        return workspace_count(dev, g, M);                                                         \
     }                                                                                              \
     static sv_status run_##M(sv_context *ctx, const sv_conv_params *p, const sv_conv_geometry *g,  \
                              int variant, const sv_tensor *x, cl_mem weights, const sv_tensor *b,  \
