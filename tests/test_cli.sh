@@ -105,6 +105,9 @@ expect 0 "  1. class" -- run "$models/seq1d.onnx" --input "$models/seq1d_input.n
   --labels "$tmp/labels.txt"
 expect 0 "verify: all 11 layers within" -- verify "$models/segnet.onnx" --batch 2 --seed 7
 expect 0 "verify: all 8 layers within" -- verify "$models/lenet_digits.onnx" --device ref --batch 3
+# then the model as it runs, with LeNet's two pools fused into its convolutions
+expect 0 "verify: all 1 outputs as it runs within" -- verify "$models/lenet_digits.onnx" --batch 3
+expect 0 "(6 layers, 2 pools fused, buffers shared)" -- verify "$models/lenet_digits.onnx" --batch 3
 expect 2 "svertka: error: the model has 1 input, 0 --input given" -- run "$models/seq1d.onnx"
 expect 2 "svertka: error: --labels goes with --top K" -- run "$models/seq1d.onnx" --input x.npy --labels l
 expect 2 "svertka: error: run: unknown option '--bogus'" -- run "$models/seq1d.onnx" --bogus 1

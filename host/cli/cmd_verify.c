@@ -1,5 +1,7 @@
 /* svertka verify MODEL.onnx: runs the same random inputs on a device and on the reference path,
- * both keeping every layer's output, and compares the layers one by one. */
+ * both keeping every layer's output, and compares the layers one by one; then runs the model on
+ * the device as it runs in use (pools fused into convolutions, buffers shared), which keeping
+ * every output rules out, and compares its outputs with the reference's. */
 #include "cli/cli.h"
 
 #include <math.h>
@@ -45,6 +47,64 @@ static layer_error compare(const float *y, const float *r, int64_t n) {
     if (!(e.max_abs <= VERIFY_TOLERANCE * e.ref_max) && e.max_abs > 0.0)
         e.bad = 1;
     return e;
+}
+
+static void print_comparison(int k, const char *name, const char *op, layer_error e) {
+    const double rel = e.ref_max > 0 ? e.max_abs / e.ref_max : e.max_abs;
+    printf("%4d  %-28.28s %-24.24s %12.3g %12.3g %12.3g %10.7f%s\n", k, name, op, e.max_abs,
+           e.ref_max, rel, e.cosine, e.bad ? "  OUT OF TOLERANCE" : "");
+}
+
+/* The model on the device without kept intermediates, on the same inputs: each output against
+ * the reference's. Returns CLI_OK, or CLI_FAILURE with the message printed. */
+static int check_outputs_as_run(const char *device, const char *path, sv_conv_algorithm algorithm,
+                                long batch, float **inputs, float **out_ref) {
+    sv_context *ctx = NULL;
+    sv_model *m = NULL;
+    if (cli_open_model(device, path, 0, algorithm, batch, &ctx, &m) != CLI_OK)
+        return CLI_FAILURE;
+    const int nout = sv_model_output_count(m);
+    float **out = calloc((size_t)nout + 1, sizeof *out);
+    int rc = out ? CLI_OK : cli_error(CLI_FAILURE, "verify: out of host memory");
+    for (int i = 0; rc == CLI_OK && i < nout; i++) {
+        sv_value_info v;
+        sv_model_output(m, i, &v);
+        if (!(out[i] = malloc((size_t)cli_count(v.rank, v.dims) * sizeof **out)))
+            rc = cli_error(CLI_FAILURE, "verify: out of host memory");
+    }
+    if (rc == CLI_OK && sv_model_run(m, (const float *const *)inputs, out) != SV_OK)
+        rc = cli_error(CLI_FAILURE, "%s", sv_last_error(ctx));
+    int fused = 0;
+    for (int k = 0; rc == CLI_OK && k < sv_model_layer_count(m); k++) {
+        sv_layer_info l;
+        sv_model_layer(m, k, &l);
+        fused += strstr(l.op, "+MaxPool") != NULL;
+    }
+    if (rc == CLI_OK)
+        printf("the model as it runs (%d layers, %d pools fused, buffers shared), its outputs:\n",
+               sv_model_layer_count(m), fused);
+    int bad = 0;
+    for (int i = 0; rc == CLI_OK && i < nout; i++) {
+        sv_value_info v;
+        sv_model_output(m, i, &v);
+        const layer_error e = compare(out[i], out_ref[i], cli_count(v.rank, v.dims));
+        print_comparison(i, v.name, "output", e);
+        bad += e.bad;
+    }
+    if (rc == CLI_OK && bad)
+        rc = cli_error(CLI_FAILURE,
+                       "%d of the outputs of the model as it runs diverge from the reference "
+                       "(tolerance: max |err| <= %g * max |ref|)",
+                       bad, VERIFY_TOLERANCE);
+    else if (rc == CLI_OK)
+        printf("verify: all %d outputs as it runs within max |err| <= %g * max |ref|\n", nout,
+               VERIFY_TOLERANCE);
+    for (int i = 0; out && i < nout; i++)
+        free(out[i]);
+    free(out);
+    sv_model_release(m);
+    sv_context_release(ctx);
+    return rc;
 }
 
 int cmd_verify(int argc, char **argv) {
@@ -140,9 +200,7 @@ int cmd_verify(int argc, char **argv) {
         }
         layer_error e = compare(a, b, n);
         free(a), free(b);
-        const double rel = e.ref_max > 0 ? e.max_abs / e.ref_max : e.max_abs;
-        printf("%4d  %-28.28s %-24.24s %12.3g %12.3g %12.3g %10.7f%s\n", k, l.name, l.op, e.max_abs,
-               e.ref_max, rel, e.cosine, e.bad ? "  OUT OF TOLERANCE" : "");
+        print_comparison(k, l.name, l.op, e);
         if (e.bad && first_bad < 0)
             first_bad = k;
     }
@@ -153,10 +211,15 @@ int cmd_verify(int argc, char **argv) {
                        "layer %d '%s' (%s) is the first to diverge (tolerance: max "
                        "|err| <= %g * max |ref|)",
                        first_bad, l.name, l.op, VERIFY_TOLERANCE);
-    } else {
-        printf("verify: all %d layers within max |err| <= %g * max |ref|\n", layers,
-               VERIFY_TOLERANCE);
+        goto done;
     }
+    printf("verify: all %d layers within max |err| <= %g * max |ref|\n", layers, VERIFY_TOLERANCE);
+    /* the kept model's device memory is not needed any more */
+    const long run_batch = (long)sv_model_batch(dev);
+    sv_model_release(dev);
+    sv_context_release(dctx);
+    dev = NULL, dctx = NULL;
+    rc = check_outputs_as_run(device, path, algorithm, run_batch, inputs, out_ref);
 done:
     for (int i = 0; inputs && i < nin; i++)
         free(inputs[i]);
