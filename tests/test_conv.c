@@ -802,22 +802,30 @@ END_TEST
  * on a 132-unit GPU take the implicit GEMM, with the large tile once the batch gives enough
  * 128x128 tiles, the default tile where 64x64 ones fill the units, split-K for the deep layers
  * at batch 1 whose tiles are too few, the small tile for shallow ones; a depthwise layer takes
- * the direct kernel; a CPU keeps the CPU-shaped kernel. Where Winograd's rule takes a layer (GPUs,
- * 3x3 stride 1, enough channels: test_winograd_automatic_choice) the automatic choice is
+ * the direct kernel; a CPU keeps the CPU-shaped kernel, 64 lanes wide where the channels fill
+ * them and cpu_default_variant's row and pooling rules allow. Where Winograd's rule takes a layer
+ * (GPUs, 3x3 stride 1, enough channels: test_winograd_automatic_choice) the automatic choice is
  * Winograd's; asked for by name, the implicit GEMM runs the variant of its rule. */
 START_TEST(test_automatic_choice_by_device_and_shape) {
     static const struct {
         sv_device_kind kind;
-        int n, c, k, size, groups;
+        int n, c, k, size, groups, pool;
         sv_conv_choice expected;
     } rows[] = {
-        {SV_DEVICE_GPU, 1, 64, 64, 224, 1, {SV_CONV_IMPLICIT_GEMM, 0}},   /* conv1_2: 784 tiles */
-        {SV_DEVICE_GPU, 1, 256, 256, 56, 1, {SV_CONV_IMPLICIT_GEMM, 0}},  /* conv3_2: 50 large */
-        {SV_DEVICE_GPU, 32, 256, 256, 56, 1, {SV_CONV_IMPLICIT_GEMM, 1}}, /* 1568 large tiles */
-        {SV_DEVICE_GPU, 1, 512, 512, 14, 1, {SV_CONV_IMPLICIT_GEMM, 3}},  /* conv5: 32 tiles */
-        {SV_DEVICE_GPU, 1, 32, 32, 14, 1, {SV_CONV_IMPLICIT_GEMM, 2}},    /* 4 tiles, depth 288 */
-        {SV_DEVICE_GPU, 1, 256, 256, 56, 256, {SV_CONV_DIRECT, 0}},       /* depthwise */
-        {SV_DEVICE_CPU, 1, 64, 64, 224, 1, {SV_CONV_CPU_BLOCKED, 0}},
+        {SV_DEVICE_GPU, 1, 64, 64, 224, 1, 0, {SV_CONV_IMPLICIT_GEMM, 0}},   /* 784 tiles */
+        {SV_DEVICE_GPU, 1, 256, 256, 56, 1, 0, {SV_CONV_IMPLICIT_GEMM, 0}},  /* 50 large */
+        {SV_DEVICE_GPU, 32, 256, 256, 56, 1, 0, {SV_CONV_IMPLICIT_GEMM, 1}}, /* 1568 large */
+        {SV_DEVICE_GPU, 1, 512, 512, 14, 1, 0, {SV_CONV_IMPLICIT_GEMM, 3}},  /* conv5: 32 tiles */
+        {SV_DEVICE_GPU, 1, 32, 32, 14, 1, 0, {SV_CONV_IMPLICIT_GEMM, 2}},    /* 4 tiles, 288 deep */
+        {SV_DEVICE_GPU, 1, 256, 256, 56, 256, 0, {SV_CONV_DIRECT, 0}},       /* depthwise */
+        {SV_DEVICE_CPU, 1, 64, 64, 224, 1, 0, {SV_CONV_CPU_BLOCKED, 5}},     /* 64 lanes */
+        {SV_DEVICE_CPU, 1, 512, 512, 28, 1, 0, {SV_CONV_CPU_BLOCKED, 5}},    /* 2 of 28 again */
+        {SV_DEVICE_CPU, 1, 512, 512, 14, 1, 0, {SV_CONV_CPU_BLOCKED, 1}},    /* 4 of 14 again */
+        {SV_DEVICE_CPU, 1, 128, 128, 112, 1, 1, {SV_CONV_CPU_BLOCKED, 5}},   /* pooled, 128 in */
+        {SV_DEVICE_CPU, 1, 256, 256, 56, 1, 1, {SV_CONV_CPU_BLOCKED, 0}},    /* pooled, 256 in */
+        {SV_DEVICE_CPU, 1, 96, 96, 56, 1, 0, {SV_CONV_CPU_BLOCKED, 0}},      /* 32: none idle */
+        {SV_DEVICE_CPU, 1, 96, 96, 28, 1, 0, {SV_CONV_CPU_BLOCKED, 1}},      /* 7-pixel rows */
+        {SV_DEVICE_CPU, 1, 128, 128, 5, 1, 0, {SV_CONV_CPU_BLOCKED, 2}},     /* narrow rows */
     };
     for (int i = 0; i < TEST_COUNT_OF(rows); i++) {
         sv_context ctx;
@@ -825,7 +833,8 @@ START_TEST(test_automatic_choice_by_device_and_shape) {
         ctx.device.kind = rows[i].kind;
         ctx.device.compute_units = 132;
         ctx.tuning_loaded = 1; /* no tuning database: the heuristic alone */
-        const sv_conv_params p = sv_conv_params_default(2);
+        sv_conv_params p = sv_conv_params_default(2);
+        p.max_pool_2x2 = rows[i].pool;
         const sv_conv_geometry g = {rows[i].n,
                                     rows[i].c,
                                     rows[i].size,

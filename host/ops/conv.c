@@ -197,9 +197,10 @@ static sv_conv_algorithm heuristic_algorithm(const sv_context *ctx, const sv_con
 }
 
 static sv_conv_choice default_choice(const sv_context *ctx, sv_conv_algorithm algorithm,
-                                     const sv_conv_geometry *g) {
+                                     const sv_conv_params *p, const sv_conv_geometry *g) {
     const sv_conv_impl *impl = sv_conv_impl_of(algorithm);
-    return (sv_conv_choice){algorithm, impl->default_variant ? impl->default_variant(ctx, g) : 0};
+    return (sv_conv_choice){algorithm,
+                            impl->default_variant ? impl->default_variant(ctx, p, g) : 0};
 }
 
 /* The choice without tuning: Winograd where its rule takes the layer (GPUs, 3x3 stride 1, enough
@@ -209,7 +210,7 @@ static sv_conv_choice heuristic_choice(const sv_context *ctx, const sv_conv_para
     sv_conv_choice winograd;
     if (sv_conv_winograd_choice(ctx, p, g, &winograd))
         return winograd;
-    return default_choice(ctx, heuristic_algorithm(ctx, p, g), g);
+    return default_choice(ctx, heuristic_algorithm(ctx, p, g), p, g);
 }
 
 /* The tuning database's choice, where it has one that still computes this convolution. */
@@ -234,7 +235,7 @@ sv_status sv_conv_choose(sv_context *ctx, const sv_conv_params *p, const sv_conv
     }
     sv_status st = check_supported(ctx, sv_conv_impl_of(p->algorithm), p, g);
     if (st == SV_OK)
-        *out = default_choice(ctx, p->algorithm, g);
+        *out = default_choice(ctx, p->algorithm, p, g);
     return st;
 }
 

@@ -12,9 +12,10 @@ typedef struct sv_conv_impl {
     sv_conv_algorithm algorithm;
     const char *name; /* = sv_conv_algorithm_name(algorithm) */
     int variants;     /* tile configurations 0..variants-1 */
-    /* The variant to run untuned, by the convolution's shape and the device: for the automatic
-     * choice and for an algorithm asked for by name (NULL: variant 0). */
-    int (*default_variant)(const sv_context *ctx, const sv_conv_geometry *g);
+    /* The variant to run untuned, by the convolution's parameters, shape and the device: for the
+     * automatic choice and for an algorithm asked for by name (NULL: variant 0). */
+    int (*default_variant)(const sv_context *ctx, const sv_conv_params *p,
+                           const sv_conv_geometry *g);
     /* NULL when the algorithm computes this convolution, else why it cannot ("needs a 3x3
      * kernel"); may be NULL itself for an algorithm that computes every convolution. */
     const char *(*unsupported)(const sv_conv_params *p, const sv_conv_geometry *g);

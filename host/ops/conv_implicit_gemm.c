@@ -104,7 +104,9 @@ static void igemm_options(char *buf, size_t size, const sv_conv_params *p,
 }
 
 /* The tile by the GEMM's sizes and the device's compute units. */
-static int igemm_default_variant(const sv_context *ctx, const sv_conv_geometry *g) {
+static int igemm_default_variant(const sv_context *ctx, const sv_conv_params *p,
+                                 const sv_conv_geometry *g) {
+    (void)p;
     const size_t units = ctx->device.compute_units ? ctx->device.compute_units : 1;
     /* two 128x128 work-groups for every multiprocessor, or the tail wave idles a large share of
      * the GPU; fewer than 128 output channels waste half the tile */

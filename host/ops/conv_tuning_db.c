@@ -113,8 +113,8 @@ static int parse_int(const char **s, int *out) {
 }
 
 /* A key the convolution validation could have produced: every extent positive, pads and the
- * padding mode non-negative, pooling 0 or 1 (nothing here is trusted to index anything, but a key that no
- * convolution has is a sign of a damaged file). */
+ * padding mode non-negative, pooling 0 or 1 (nothing here is trusted to index anything, but a key
+ * that no convolution has is a sign of a damaged file). */
 static int plausible_key(const sv_conv_tuning_key *k) {
     if (k->v[0] != 1 && k->v[0] != 2)
         return 0;

@@ -240,7 +240,9 @@ static sv_status run(sv_context *ctx, const sv_conv_params *p, const sv_conv_geo
     static const char *unsupported_##M(const sv_conv_params *p, const sv_conv_geometry *g) {       \
         return unsupported(p, g, M);                                                               \
     }                                                                                              \
-    static int default_variant_##M(const sv_context *ctx, const sv_conv_geometry *g) {             \
+    static int default_variant_##M(const sv_context *ctx, const sv_conv_params *p,                 \
+                                   const sv_conv_geometry *g) {                                    \
+        (void)p;                                                                                   \
         return default_variant(ctx, g, M);                                                         \
     }                                                                                              \
     static size_t weight_count_##M(const sv_conv_geometry *g, int variant) {                       \
