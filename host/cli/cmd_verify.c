@@ -55,6 +55,27 @@ static void print_comparison(int k, const char *name, const char *op, layer_erro
            e.ref_max, rel, e.cosine, e.bad ? "  OUT OF TOLERANCE" : "");
 }
 
+static void free_buffers(float **buffers, int count) {
+    for (int i = 0; buffers && i < count; i++)
+        free(buffers[i]);
+    free(buffers);
+}
+
+/* One host buffer for each output of m; NULL when host memory runs out. */
+static float **output_buffers(const sv_model *m) {
+    const int count = sv_model_output_count(m);
+    float **out = calloc((size_t)count + 1, sizeof *out);
+    for (int i = 0; out && i < count; i++) {
+        sv_value_info v;
+        sv_model_output(m, i, &v);
+        if (!(out[i] = malloc((size_t)cli_count(v.rank, v.dims) * sizeof **out))) {
+            free_buffers(out, count);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 /* The model on the device without kept intermediates, on the same inputs: each output against
  * the reference's. Returns CLI_OK, or CLI_FAILURE with the message printed. */
 static int check_outputs_as_run(const char *device, const char *path, sv_conv_algorithm algorithm,
@@ -64,14 +85,8 @@ static int check_outputs_as_run(const char *device, const char *path, sv_conv_al
     if (cli_open_model(device, path, 0, algorithm, batch, &ctx, &m) != CLI_OK)
         return CLI_FAILURE;
     const int nout = sv_model_output_count(m);
-    float **out = calloc((size_t)nout + 1, sizeof *out);
+    float **out = output_buffers(m);
     int rc = out ? CLI_OK : cli_error(CLI_FAILURE, "verify: out of host memory");
-    for (int i = 0; rc == CLI_OK && i < nout; i++) {
-        sv_value_info v;
-        sv_model_output(m, i, &v);
-        if (!(out[i] = malloc((size_t)cli_count(v.rank, v.dims) * sizeof **out)))
-            rc = cli_error(CLI_FAILURE, "verify: out of host memory");
-    }
     if (rc == CLI_OK && sv_model_run(m, (const float *const *)inputs, out) != SV_OK)
         rc = cli_error(CLI_FAILURE, "%s", sv_last_error(ctx));
     int fused = 0;
@@ -99,9 +114,7 @@ static int check_outputs_as_run(const char *device, const char *path, sv_conv_al
     else if (rc == CLI_OK)
         printf("verify: all %d outputs as it runs within max |err| <= %g * max |ref|\n", nout,
                VERIFY_TOLERANCE);
-    for (int i = 0; out && i < nout; i++)
-        free(out[i]);
-    free(out);
+    free_buffers(out, nout);
     sv_model_release(m);
     sv_context_release(ctx);
     return rc;
@@ -146,8 +159,7 @@ int cmd_verify(int argc, char **argv) {
     }
     const int nin = sv_model_input_count(dev), nout = sv_model_output_count(dev);
     float **inputs = calloc((size_t)nin + 1, sizeof *inputs);
-    float **out_dev = calloc((size_t)nout + 1, sizeof *out_dev);
-    float **out_ref = calloc((size_t)nout + 1, sizeof *out_ref);
+    float **out_dev = output_buffers(dev), **out_ref = output_buffers(ref);
     int rc = CLI_OK;
     uint64_t state = (uint64_t)seed;
     for (int i = 0; inputs && i < nin; i++) {
@@ -160,12 +172,9 @@ int cmd_verify(int argc, char **argv) {
         for (int64_t k = 0; k < n; k++)
             inputs[i][k] = (float)((double)(next_random(&state) >> 11) * 0x1p-52 - 1.0);
     }
-    for (int i = 0; out_dev && out_ref && i < nout; i++) {
-        sv_value_info v;
-        sv_model_output(dev, i, &v);
-        const size_t n = (size_t)cli_count(v.rank, v.dims);
-        out_dev[i] = malloc(n * sizeof **out_dev);
-        out_ref[i] = malloc(n * sizeof **out_ref);
+    if (!out_dev || !out_ref) {
+        rc = cli_error(CLI_FAILURE, "verify: out of host memory");
+        goto done;
     }
     printf("verify %s: device '%s' against the reference, batch %lld, seed %ld\n", path,
            sv_context_device(dctx)->name, (long long)sv_model_batch(dev), seed);
@@ -221,15 +230,9 @@ int cmd_verify(int argc, char **argv) {
     dev = NULL, dctx = NULL;
     rc = check_outputs_as_run(device, path, algorithm, run_batch, inputs, out_ref);
 done:
-    for (int i = 0; inputs && i < nin; i++)
-        free(inputs[i]);
-    for (int i = 0; i < nout; i++) {
-        if (out_dev)
-            free(out_dev[i]);
-        if (out_ref)
-            free(out_ref[i]);
-    }
-    free(inputs), free(out_dev), free(out_ref);
+    free_buffers(inputs, nin);
+    free_buffers(out_dev, nout);
+    free_buffers(out_ref, nout);
     sv_model_release(dev);
     sv_model_release(ref);
     sv_context_release(dctx);
