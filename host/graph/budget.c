@@ -88,9 +88,6 @@ sv_status plan_check_device_memory(const graph *g, const plan *pl, const sv_devi
             weights += bytes;
         }
     free(counted);
-    const plan_op_memory none = {0, 0, 0, ""};
-    if (!ops)
-        ops = &none;
     if (st == SV_OK && max_alloc && ops->largest_bytes > max_alloc)
         st = refuse_allocation(err, pl, ops->largest, ops->largest_bytes, max_alloc);
     const uint64_t op_bytes = ops->prepared_bytes + ops->scratch_bytes;

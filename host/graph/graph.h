@@ -175,8 +175,8 @@ typedef struct plan_op_memory {
 /* Refuses, with SV_OUT_OF_MEMORY and the numbers, a plan whose device tensors and op memory the
  * device cannot hold: an activation buffer, a constant or an op's allocation larger than the
  * device's largest allocation, or all of them together larger than its global memory (a limit
- * of 0, as the reference device reports, is no limit). ops may be NULL (none). CLBlast's
- * temporaries, which live for one call, are not counted. */
+ * of 0, as the reference device reports, is no limit). CLBlast's temporaries, which live for one
+ * call, are not counted. */
 sv_status plan_check_device_memory(const graph *g, const plan *pl, const sv_device_info *dev,
                                    const plan_op_memory *ops, sv_message *err);
 

@@ -73,6 +73,11 @@ static sv_status layer_choice(const sv_model *m, sv_conv_params p, const sv_conv
     return sv_conv_choose(m->ctx, &p, g, out);
 }
 
+sv_conv_geometry model_conv_geometry(const plan *pl, const step *s) {
+    return sv_conv_geometry_for_dims(&s->p.conv, pl->values[s->inputs[0]].dims,
+                                     pl->values[s->inputs[1]].dims, pl->values[s->output].dims);
+}
+
 sv_status model_prepare_convs(sv_model *m) {
     plan *pl = &m->pl;
     if (sv_context_is_ref(m->ctx))
@@ -86,9 +91,9 @@ sv_status model_prepare_convs(sv_model *m) {
         const step *s = &pl->steps[k];
         if (s->kind != STEP_CONV)
             continue;
-        const sv_tensor *x = pl->values[s->inputs[0]].tensor, *w = pl->values[s->inputs[1]].tensor;
+        const sv_tensor *w = pl->values[s->inputs[1]].tensor;
         const sv_conv_params *p = &s->p.conv;
-        const sv_conv_geometry g = sv_conv_geometry_for(p, x, w, pl->values[s->output].tensor);
+        const sv_conv_geometry g = model_conv_geometry(pl, s);
         sv_conv_choice choice;
         st = layer_choice(m, *p, &g, &choice);
         if (st == SV_OK)
@@ -157,9 +162,7 @@ static void conv_op_memory(sv_model *m, const plan *pl, plan_op_memory *out) {
         if (s->kind != STEP_CONV)
             continue;
         const sv_conv_params *p = &s->p.conv;
-        const sv_conv_geometry g =
-            sv_conv_geometry_for_dims(p, pl->values[s->inputs[0]].dims,
-                                      pl->values[s->inputs[1]].dims, pl->values[s->output].dims);
+        const sv_conv_geometry g = model_conv_geometry(pl, s);
         sv_conv_choice choice;
         if (layer_choice(m, *p, &g, &choice) != SV_OK) {
             sv_clear_error(m->ctx);

@@ -26,6 +26,8 @@ struct sv_model {
     pthread_mutex_t *lock;
 };
 
+/* The geometry of convolution step s of pl, from the shapes of its input, weights and output. */
+sv_conv_geometry model_conv_geometry(const plan *pl, const step *s);
 /* Chooses every convolution's algorithm (the options' preference where it applies, else the
  * tuning database's or the heuristic's), prepares its weights and sizes the scratch memory
  * they share. */

@@ -109,7 +109,7 @@ static sv_status tune_step(sv_model *m, int k, const sv_tune_options *o, double 
         st = sv_conv_tune(m->ctx, &s->p.conv, &ops, o->iterations, deadline, collect, &list, &best);
     report_layer(o, k, s->name, &list, st == SV_OK ? &best : NULL);
     if (st == SV_OK) {
-        const sv_conv_geometry g = sv_conv_geometry_for(&s->p.conv, ops.x, ops.w, ops.y);
+        const sv_conv_geometry g = model_conv_geometry(&m->pl, s);
         const sv_conv_tuning_key key = sv_conv_tuning_key_of(&s->p.conv, &g);
         if (sv_tuning_db_put(db, &key, best.choice, best.ms) != SV_OK)
             st = sv_fail(m->ctx, SV_OUT_OF_MEMORY, "tune: out of host memory");
@@ -129,15 +129,10 @@ static int same_shape_as(const sv_model *m, int k) {
         const step *t = &m->pl.steps[j];
         if (t->kind != STEP_CONV)
             continue;
-        const sv_conv_params *a = &s->p.conv, *b = &t->p.conv;
-        const sv_conv_geometry ga =
-            sv_conv_geometry_for(a, m->pl.values[s->inputs[0]].tensor,
-                                 m->pl.values[s->inputs[1]].tensor, m->pl.values[s->output].tensor);
-        const sv_conv_geometry gb =
-            sv_conv_geometry_for(b, m->pl.values[t->inputs[0]].tensor,
-                                 m->pl.values[t->inputs[1]].tensor, m->pl.values[t->output].tensor);
-        const sv_conv_tuning_key ka = sv_conv_tuning_key_of(a, &ga),
-                                 kb = sv_conv_tuning_key_of(b, &gb);
+        const sv_conv_geometry ga = model_conv_geometry(&m->pl, s),
+                               gb = model_conv_geometry(&m->pl, t);
+        const sv_conv_tuning_key ka = sv_conv_tuning_key_of(&s->p.conv, &ga),
+                                 kb = sv_conv_tuning_key_of(&t->p.conv, &gb);
         if (memcmp(&ka, &kb, sizeof ka) == 0)
             return j;
     }

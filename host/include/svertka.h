@@ -520,8 +520,9 @@ SV_API sv_status sv_resize(sv_context *ctx, const sv_resize_params *params, cons
  * allocating anything: every activation buffer, weight, convolution weights rearranged for the
  * chosen algorithm and the convolutions' shared scratch within the device's largest allocation
  * (max_alloc_bytes), and all of them together within its global memory (global_mem_bytes); a
- * plan beyond either is refused with SV_OUT_OF_MEMORY and a message giving the sizes. The check is per model: memory that other models and tensors already hold is
- * not subtracted. On the reference device only the per-tensor limit of 2^31 - 1 elements holds.
+ * plan beyond either is refused with SV_OUT_OF_MEMORY and a message giving the sizes. The check
+ * is per model: memory that other models and tensors already hold is not subtracted. On the
+ * reference device only the per-tensor limit of 2^31 - 1 elements holds.
  * ------------------------------------------------------------------------------------------- */
 typedef struct sv_model sv_model;
 
