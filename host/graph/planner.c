@@ -187,6 +187,14 @@ sv_status plan_build(const graph *g, int64_t batch, sv_context *host, int keep_i
         if (!v->device && !v->constant)
             st = sv_fail_message(err, SV_INVALID_ARGUMENT, "graph output '%s' is never computed",
                                  g->values[g->outputs[k]].name);
+        /* like a graph input with a 0 dimension, which the loader refuses: the API's callers
+         * size their output buffers from these dimensions (a Shape sliced past its rank, say) */
+        for (int d = 0; st == SV_OK && d < v->rank; d++)
+            if (v->dims[d] < 1)
+                st = sv_fail_message(err, SV_UNSUPPORTED,
+                                     "graph output '%s': dimension %d is %lld (empty tensors are "
+                                     "not supported)",
+                                     g->values[g->outputs[k]].name, d, (long long)v->dims[d]);
     }
     if (st == SV_OK)
         st = plan_fuse(pl, hooks, err);
