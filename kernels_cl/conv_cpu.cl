@@ -5,8 +5,10 @@
  * pre-arranged by conv_weights_to_blocks as
  * [group][block of CPU_BLOCK output channels][C_in per group][KH][KW][CPU_BLOCK], one contiguous
  * run of CPU_BLOCK floats per tap. With SV_MAX_POOL, a work-item computes two rows of
- * CPU_PIXELS (even) pixels and writes their 2x2 maxima. Build options: SV_ACT, SV_PAD_MODE,
- * SV_MAX_POOL, CPU_LANES (8 or 16), CPU_VECS, CPU_PIXELS, and CPU_WIDE_VECTORS on CPU devices.
+ * CPU_PIXELS (even) pixels and writes their 2x2 maxima; it takes the rows one after the other
+ * (CPU_REG_ROWS 1) where one row's block fills the registers, else both at once (CPU_REG_ROWS 2).
+ * Build options: SV_ACT, SV_PAD_MODE, SV_MAX_POOL, CPU_LANES (8 or 16), CPU_VECS, CPU_PIXELS,
+ * CPU_REG_ROWS, and CPU_WIDE_VECTORS on CPU devices.
  *
  * The register block lives in registers only if every loop over it is unrolled (an indexed
  * private array spills to the stack), hence the unroll pragmas. */
@@ -73,100 +75,105 @@ __kernel CPU_KERNEL_ATTRIBUTES void conv2d_cpu(__global const float *x, __global
     if (ow0 >= cols || oh0 + CPU_ROWS > rows || n >= N)
         return;
 
-    floatV acc[CPU_ROWS][CPU_PIXELS][CPU_VECS];
-    #pragma unroll
-    for (int q = 0; q < CPU_ROWS; q++)
-        #pragma unroll
-        for (int p = 0; p < CPU_PIXELS; p++)
-            #pragma unroll
-            for (int v = 0; v < CPU_VECS; v++)
-                acc[q][p][v] = (floatV)(0.0f);
     const int col_first = ow0 * SW - PW;
     /* every pixel of the block is an output (true but in rows narrower than a block) */
     const int full = ow0 + CPU_PIXELS <= cols;
     __global const float *wb =
         blocked + (size_t)(group * blocks + block) * in_per_group * KH * KW * CPU_BLOCK;
     __global const float *xg = x + ((size_t)n * C + group * in_per_group) * H * W;
-    for (int c = 0; c < in_per_group; c++) {
-        __global const float *xc = xg + (size_t)c * H * W;
-        for (int r = 0; r < KH; r++) {
-            /* the input row each output row of the block reads with this kernel row */
-            __global const float *xr[CPU_ROWS];
-            int row_in[CPU_ROWS], any_row = 0;
+    /* the block's sums before bias and activation, row by row: CPU_REG_ROWS rows a pass keep
+     * their accumulators in registers together, sharing each weight vector loaded */
+    float lanes[CPU_ROWS][CPU_PIXELS][CPU_BLOCK];
+    for (int pass = 0; pass < CPU_ROWS; pass += CPU_REG_ROWS) {
+        floatV acc[CPU_REG_ROWS][CPU_PIXELS][CPU_VECS];
+        #pragma unroll
+        for (int q = 0; q < CPU_REG_ROWS; q++)
             #pragma unroll
-            for (int q = 0; q < CPU_ROWS; q++) {
-                const int row = sv_pad_source((oh0 + q) * SH - PH + r * DH, H);
-                row_in[q] = row >= 0;
-                any_row |= row_in[q];
-                xr[q] = xc + max(row, 0) * W;
-            }
-            if (!any_row)
-                continue;
-            __global const float *wr = wb + ((c * KH + r) * KW) * CPU_BLOCK;
-            for (int s = 0; s < KW; s++) {
-                floatV wv[CPU_VECS];
+            for (int p = 0; p < CPU_PIXELS; p++)
                 #pragma unroll
                 for (int v = 0; v < CPU_VECS; v++)
-                    wv[v] = vloadV(s * CPU_VECS + v, wr);
-                /* the columns this tap reads for the block's pixels all lie inside the row:
-                 * no padding arithmetic (only taps over a padded border take the path below) */
-                const int col_s = col_first + s * DW;
-                if (full && col_s >= 0 && col_s + (CPU_PIXELS - 1) * SW < W) {
+                    acc[q][p][v] = (floatV)(0.0f);
+        for (int c = 0; c < in_per_group; c++) {
+            __global const float *xc = xg + (size_t)c * H * W;
+            for (int r = 0; r < KH; r++) {
+                /* the input row each output row of the block reads with this kernel row */
+                __global const float *xr[CPU_REG_ROWS];
+                int row_in[CPU_REG_ROWS], any_row = 0;
+                #pragma unroll
+                for (int q = 0; q < CPU_REG_ROWS; q++) {
+                    const int row = sv_pad_source((oh0 + pass + q) * SH - PH + r * DH, H);
+                    row_in[q] = row >= 0;
+                    any_row |= row_in[q];
+                    xr[q] = xc + max(row, 0) * W;
+                }
+                if (!any_row)
+                    continue;
+                __global const float *wr = wb + ((c * KH + r) * KW) * CPU_BLOCK;
+                for (int s = 0; s < KW; s++) {
+                    floatV wv[CPU_VECS];
                     #pragma unroll
-                    for (int q = 0; q < CPU_ROWS; q++) {
+                    for (int v = 0; v < CPU_VECS; v++)
+                        wv[v] = vloadV(s * CPU_VECS + v, wr);
+                    /* the columns this tap reads for the block's pixels all lie inside the row:
+                     * no padding arithmetic (only taps over a padded border take the path below) */
+                    const int col_s = col_first + s * DW;
+                    if (full && col_s >= 0 && col_s + (CPU_PIXELS - 1) * SW < W) {
+                        #pragma unroll
+                        for (int q = 0; q < CPU_REG_ROWS; q++) {
+                            if (!row_in[q])
+                                continue;
+                            __global const float *xs = xr[q] + col_s;
+                            #pragma unroll
+                            for (int p = 0; p < CPU_PIXELS; p++) {
+                                const floatV xv = (floatV)(xs[p * SW]);
+                                #pragma unroll
+                                for (int v = 0; v < CPU_VECS; v++)
+                                    acc[q][p][v] = fma(xv, wv[v], acc[q][p][v]);
+                            }
+                        }
+                        continue;
+                    }
+#if SV_PAD_MODE == SV_PAD_ZERO
+                    /* a padded column adds nothing: only pixels p_lo..p_hi-1 read inside the row
+                     * (p_lo the first with col_s + p * SW >= 0, p_hi - 1 the last with < W) */
+                    const int p_lo = col_s < 0 ? (SW - 1 - col_s) / SW : 0;
+                    const int p_hi = min(cols - ow0, (W - 1 - col_s + SW) / SW);
+#endif
+                    #pragma unroll
+                    for (int q = 0; q < CPU_REG_ROWS; q++) {
                         if (!row_in[q])
                             continue;
-                        __global const float *xs = xr[q] + col_s;
                         #pragma unroll
                         for (int p = 0; p < CPU_PIXELS; p++) {
-                            const floatV xv = (floatV)(xs[p * SW]);
+#if SV_PAD_MODE == SV_PAD_ZERO
+                            if (p < p_lo || p >= p_hi)
+                                continue;
+                            const floatV xv = (floatV)(xr[q][col_s + p * SW]);
+#else
+                            const int col = sv_pad_source(col_s + p * SW, W);
+                            const floatV xv =
+                                (floatV)((col >= 0 && ow0 + p < cols) ? xr[q][col] : 0.0f);
+#endif
                             #pragma unroll
                             for (int v = 0; v < CPU_VECS; v++)
                                 acc[q][p][v] = fma(xv, wv[v], acc[q][p][v]);
                         }
                     }
-                    continue;
-                }
-#if SV_PAD_MODE == SV_PAD_ZERO
-                /* a padded column adds nothing: only pixels p_lo..p_hi-1 read inside the row
-                 * (p_lo the first with col_s + p * SW >= 0, p_hi - 1 the last with < W) */
-                const int p_lo = col_s < 0 ? (SW - 1 - col_s) / SW : 0;
-                const int p_hi = min(cols - ow0, (W - 1 - col_s + SW) / SW);
-#endif
-                #pragma unroll
-                for (int q = 0; q < CPU_ROWS; q++) {
-                    if (!row_in[q])
-                        continue;
-                    #pragma unroll
-                    for (int p = 0; p < CPU_PIXELS; p++) {
-#if SV_PAD_MODE == SV_PAD_ZERO
-                        if (p < p_lo || p >= p_hi)
-                            continue;
-                        const floatV xv = (floatV)(xr[q][col_s + p * SW]);
-#else
-                        const int col = sv_pad_source(col_s + p * SW, W);
-                        const floatV xv =
-                            (floatV)((col >= 0 && ow0 + p < cols) ? xr[q][col] : 0.0f);
-#endif
-                        #pragma unroll
-                        for (int v = 0; v < CPU_VECS; v++)
-                            acc[q][p][v] = fma(xv, wv[v], acc[q][p][v]);
-                    }
                 }
             }
         }
+
+        #pragma unroll
+        for (int q = 0; q < CPU_REG_ROWS; q++)
+            #pragma unroll
+            for (int p = 0; p < CPU_PIXELS; p++)
+                #pragma unroll
+                for (int v = 0; v < CPU_VECS; v++)
+                    vstoreV(acc[q][p][v], v, lanes[pass + q][p]);
     }
 
     const int oc0 = group * out_per_group + block * CPU_BLOCK;
     const int valid = min(CPU_BLOCK, out_per_group - block * CPU_BLOCK);
-    float lanes[CPU_ROWS][CPU_PIXELS][CPU_BLOCK];
-    #pragma unroll
-    for (int q = 0; q < CPU_ROWS; q++)
-        #pragma unroll
-        for (int p = 0; p < CPU_PIXELS; p++)
-            #pragma unroll
-            for (int v = 0; v < CPU_VECS; v++)
-                vstoreV(acc[q][p][v], v, lanes[q][p]);
     const int pixels = min(CPU_PIXELS, cols - ow0);
     for (int o = 0; o < valid; o++) {
         const float b = has_bias ? bias[oc0 + o] : 0.0f;

@@ -803,7 +803,8 @@ END_TEST
  * 128x128 tiles, the default tile where 64x64 ones fill the units, split-K for the deep layers
  * at batch 1 whose tiles are too few, the small tile for shallow ones; a depthwise layer takes
  * the direct kernel; a CPU keeps the CPU-shaped kernel, 64 lanes wide where the channels fill
- * them and cpu_default_variant's row and pooling rules allow. Where Winograd's rule takes a layer
+ * them and cpu_default_variant's row rule allows (pooled layers always), 7-pixel blocks only
+ * without a pool. Where Winograd's rule takes a layer
  * (GPUs, 3x3 stride 1, enough channels: test_winograd_automatic_choice) the automatic choice is
  * Winograd's; asked for by name, the implicit GEMM runs the variant of its rule. */
 START_TEST(test_automatic_choice_by_device_and_shape) {
@@ -822,7 +823,9 @@ START_TEST(test_automatic_choice_by_device_and_shape) {
         {SV_DEVICE_CPU, 1, 512, 512, 28, 1, 0, {SV_CONV_CPU_BLOCKED, 5}},    /* 2 of 28 again */
         {SV_DEVICE_CPU, 1, 512, 512, 14, 1, 0, {SV_CONV_CPU_BLOCKED, 1}},    /* 4 of 14 again */
         {SV_DEVICE_CPU, 1, 128, 128, 112, 1, 1, {SV_CONV_CPU_BLOCKED, 5}},   /* pooled, 128 in */
-        {SV_DEVICE_CPU, 1, 256, 256, 56, 1, 1, {SV_CONV_CPU_BLOCKED, 0}},    /* pooled, 256 in */
+        {SV_DEVICE_CPU, 1, 256, 256, 56, 1, 1, {SV_CONV_CPU_BLOCKED, 5}},    /* pooled, 256 in */
+        {SV_DEVICE_CPU, 1, 512, 512, 14, 1, 1, {SV_CONV_CPU_BLOCKED, 5}},    /* pooled, 14 wide */
+        {SV_DEVICE_CPU, 1, 96, 96, 28, 1, 1, {SV_CONV_CPU_BLOCKED, 0}},      /* pooled: 8 pixels */
         {SV_DEVICE_CPU, 1, 96, 96, 56, 1, 0, {SV_CONV_CPU_BLOCKED, 0}},      /* 32: none idle */
         {SV_DEVICE_CPU, 1, 96, 96, 28, 1, 0, {SV_CONV_CPU_BLOCKED, 1}},      /* 7-pixel rows */
         {SV_DEVICE_CPU, 1, 128, 128, 5, 1, 0, {SV_CONV_CPU_BLOCKED, 2}},     /* narrow rows */

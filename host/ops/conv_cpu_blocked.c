@@ -17,17 +17,20 @@
  * than 7 pixels (the last block of a row slides left to stay whole, recomputing the overlap). */
 typedef struct cpu_shape {
     int lanes, vecs, pixels;
-    int pooled_pixels; /* with a fused 2x2 max pool: in each of two rows, even, for about as many
-                          accumulators */
+    /* with a fused 2x2 max pool, how many of a work-item's two rows keep their accumulators in
+       registers at once (pixels rounded down to even, so blocks start on even columns): one where
+       a row's block fills the registers (both rows at half the pixels ran VGG-16's pooled layers
+       20-30% slower), both where it leaves half of them free */
+    int pooled_rows;
 } cpu_shape;
 
 static const cpu_shape shapes[] = {
-    {16, 2, 8, 4}, /* the default */
-    {16, 2, 7, 4}, /* rows a multiple of 7 wide (VGG-16's 224, 112, 56, 28 and 14) */
-    {16, 2, 4, 2}, /* rows narrower than 7 */
-    {16, 1, 8, 8}, /* 9 to 16 output channels per group */
-    {8, 1, 8, 8},  /* up to 8 output channels per group */
-    {16, 4, 6, 2}, /* 64 channels, where they leave no more lanes idle than 32 would */
+    {16, 2, 8, 1}, /* the default */
+    {16, 2, 7, 1}, /* rows a multiple of 7 wide (VGG-16's 224, 112, 56, 28 and 14) */
+    {16, 2, 4, 1}, /* rows narrower than 7 */
+    {16, 1, 8, 2}, /* 9 to 16 output channels per group */
+    {8, 1, 8, 2},  /* up to 8 output channels per group */
+    {16, 4, 6, 1}, /* 64 channels, where they leave no more lanes idle than 32 would */
 };
 #define CPU_VARIANTS ((int)(sizeof shapes / sizeof shapes[0]))
 
@@ -36,24 +39,27 @@ static int cpu_block(int variant) {
 }
 
 static int cpu_pixels(const sv_conv_params *p, int variant) {
-    return p->max_pool_2x2 ? shapes[variant].pooled_pixels : shapes[variant].pixels;
+    return p->max_pool_2x2 ? shapes[variant].pixels / 2 * 2 : shapes[variant].pixels;
 }
 
 /* The wide-vector attribute only on CPU devices: GPU compilers need not know it. */
 static void cpu_options(char *buf, size_t size, const sv_context *ctx, const sv_conv_params *p,
                         int variant) {
     char extra[128];
-    snprintf(extra, sizeof extra, "-DCPU_LANES=%d -DCPU_VECS=%d -DCPU_PIXELS=%d%s",
+    snprintf(extra, sizeof extra,
+             "-DCPU_LANES=%d -DCPU_VECS=%d -DCPU_PIXELS=%d -DCPU_REG_ROWS=%d%s",
              shapes[variant].lanes, shapes[variant].vecs, cpu_pixels(p, variant),
+             p->max_pool_2x2 ? shapes[variant].pooled_rows : 1,
              ctx->device.kind == SV_DEVICE_CPU ? " -DCPU_WIDE_VECTORS" : "");
     sv_conv_build_options(buf, size, p, extra);
 }
 
 /* The fewest idle lanes for the group's output channels, then the fewest recomputed pixels per
  * row. The 64-lane block where it idles no more lanes than 32 would, and where it measured
- * faster: its 6-pixel blocks recompute at most an eighth of a row (so not for 14-pixel rows),
- * and with a fused pool (2 x 2 pixels a work-item, so 4 weight vectors per 16 multiply-adds) only
- * up to 128 input channels per group, past which the 32-lane block's pooled shape ran faster. */
+ * faster: without a pool where its 6-pixel blocks recompute at most an eighth of a row (so not
+ * for 14-pixel rows), with a fused pool everywhere (on VGG-16's 14-pixel rows it ran 25% faster
+ * than the 32-lane block). A pooled work-item takes its 7-pixel rows 8 pixels at a time, since
+ * 6 (the even count) ran a quarter slower. */
 static int cpu_default_variant(const sv_context *ctx, const sv_conv_params *p,
                                const sv_conv_geometry *g) {
     (void)ctx;
@@ -66,9 +72,9 @@ static int cpu_default_variant(const sv_context *ctx, const sv_conv_params *p,
         return 2;
     const int idle_64 = (64 - out_per_group % 64) % 64, idle_32 = (32 - out_per_group % 32) % 32;
     const int recomputed = (6 - g->ow % 6) % 6;
-    if (idle_64 <= idle_32 && (p->max_pool_2x2 ? g->c / g->groups <= 128 : recomputed * 8 <= g->ow))
+    if (idle_64 <= idle_32 && (p->max_pool_2x2 || recomputed * 8 <= g->ow))
         return 5;
-    return g->ow % 8 != 0 && g->ow % 7 == 0 ? 1 : 0;
+    return !p->max_pool_2x2 && g->ow % 8 != 0 && g->ow % 7 == 0 ? 1 : 0;
 }
 
 /* groups x channel blocks x input channels per group x taps x block lanes */
