@@ -142,11 +142,11 @@ START_TEST(test_batch_beyond_global_memory_refused) {
         TEST_ASSERT_STATUS(sv_model_set_batch(m, 2), SV_OK, ctx);
         float *y = run_segnet(ctx, m, x.data);
         TEST_ASSERT_STATUS(sv_model_set_batch(m, batch), SV_OUT_OF_MEMORY, ctx);
+        /* the total adds the weights and the layers' scratch, which depends on the algorithms
+         * the device runs (at this batch a transposed convolution's columns or Winograd's tiles
+         * fill the scratch's 256 MiB) */
         char phrase[128];
-        snprintf(phrase, sizeof phrase,
-                 "batch %lld: the model needs %.1f GiB of device memory "
-                 "in all (weights ",
-                 (long long)batch, (double)(batch * all) / (1 << 30));
+        snprintf(phrase, sizeof phrase, "batch %lld: the model needs ", (long long)batch);
         assert_message_has(ctx, phrase);
         snprintf(phrase, sizeof phrase,
                  "activations %.1f GiB); the device has %.1f GiB "
@@ -396,6 +396,55 @@ START_TEST(test_convolution_memory_counted) {
 }
 END_TEST
 
+/* A transposed convolution's columns are scratch in the same count: segnet with direct
+ * convolutions (which keep nothing beyond the model's tensors) keeps the columns of
+ * /up1/ConvTranspose (8 channels x 3x3 taps x 16x16 inputs, 72.0 KiB at batch 1). With a largest
+ * allocation of 64 KiB, up1 runs the gather algorithm and only /up2/ConvTranspose's 16.0 KiB of
+ * columns (16 x 2x2 x 8x8) remain; either way the model runs in the scratch it counted and gives
+ * PyTorch's output. */
+START_TEST(test_transposed_convolution_columns_counted) {
+    sv_context *ctx = test_context(NULL);
+    const sv_device_info device = ctx->device;
+    if (device.kind == SV_DEVICE_REF) {
+        printf("limits: the reference device keeps no column scratch; skipped\n");
+        sv_context_release(ctx);
+        return;
+    }
+    sv_io_array x = load_npy(MODELS "segnet_input.npy"),
+                expected = load_npy(MODELS "segnet_output.npy");
+    double max_ref = 0.0;
+    for (int64_t k = 0; k < expected.count / 2; k++)
+        max_ref = fmax(max_ref, fabs((double)expected.data[k]));
+    const sv_model_options direct = {0, SV_CONV_DIRECT};
+    static const struct {
+        uint64_t max_alloc;
+        const char *scratch;
+    } limits[] = {{0, "scratch 72.0 KiB, activations"},
+                  {64 << 10, "scratch 16.0 KiB, activations"}};
+    for (int i = 0; i < TEST_COUNT_OF(limits); i++) {
+        ctx->device = device;
+        if (limits[i].max_alloc)
+            ctx->device.max_alloc_bytes = limits[i].max_alloc;
+        sv_model *m = NULL;
+        TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", &direct, &m), SV_OK, ctx);
+        float *y = run_segnet(ctx, m, x.data); /* the first of the input's two images */
+        test_assert_close(y, expected.data, (size_t)expected.count / 2, 1e-4 * max_ref, 0.0,
+                          limits[i].scratch);
+        free(y);
+        sv_model_release(m);
+        ctx->device.global_mem_bytes = 1 << 10;
+        TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", &direct, &m), SV_OUT_OF_MEMORY,
+                           ctx);
+        assert_message_has(ctx, limits[i].scratch);
+        printf("limits: %s\n", sv_last_error(ctx));
+    }
+    ctx->device = device;
+    assert_context_usable(ctx);
+    sv_io_array_free(&x), sv_io_array_free(&expected);
+    sv_context_release(ctx);
+}
+END_TEST
+
 static Suite *limits_suite(void) {
     Suite *s = suite_create("limits");
     TCase *tc = test_add_case(s, "device memory", 300);
@@ -405,6 +454,7 @@ static Suite *limits_suite(void) {
     tcase_add_test(tc, test_load_beyond_max_alloc_refused);
     tcase_add_test(tc, test_load_beyond_global_memory_refused);
     tcase_add_test(tc, test_convolution_memory_counted);
+    tcase_add_test(tc, test_transposed_convolution_columns_counted);
     return s;
 }
 

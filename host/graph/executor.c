@@ -2,6 +2,8 @@
  * in-order queue: nothing here waits for the device. */
 #include "graph/executor.h"
 
+#include "ops/conv_transpose.h"
+
 sv_status step_run(sv_context *ctx, const step *s, sv_tensor *const *in, sv_tensor *out,
                    sv_tensor *indices, const step_resources *res) {
     switch (s->kind) {
@@ -11,8 +13,9 @@ sv_status step_run(sv_context *ctx, const step *s, sv_tensor *const *in, sv_tens
                                         s->ninputs > 2 ? in[2] : NULL, out, res->workspace);
         return sv_conv(ctx, &s->p.conv, in[0], in[1], s->ninputs > 2 ? in[2] : NULL, out);
     case STEP_CONV_TRANSPOSE:
-        return sv_conv_transpose(ctx, &s->p.conv_transpose, in[0], in[1],
-                                 s->ninputs > 2 ? in[2] : NULL, out);
+        return sv_conv_transpose_in_workspace(
+            ctx, &s->p.conv_transpose, in[0], in[1], s->ninputs > 2 ? in[2] : NULL, out,
+            res ? res->workspace : NULL, res ? res->workspace_count : 0);
     case STEP_POOL: return sv_pool(ctx, &s->p.pool, in[0], out, indices);
     case STEP_SOFTMAX: return sv_softmax(ctx, &s->p.softmax, in[0], out);
     case STEP_GEMM:

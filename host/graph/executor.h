@@ -11,7 +11,8 @@
  * memory convolutions share. */
 typedef struct step_resources {
     const sv_conv_prepared *conv; /* NULL: the op chooses for itself */
-    cl_mem workspace;
+    cl_mem workspace;             /* the scratch the model's convolutions share, or NULL */
+    size_t workspace_count;       /* its floats */
 } step_resources;
 
 /* Runs one step: inputs[k] is the tensor of s->inputs[k] (NULL where absent); indices is the

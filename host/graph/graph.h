@@ -167,7 +167,8 @@ sv_status plan_fuse(plan *pl, const plan_hooks *hooks, sv_message *err);
  * scratch buffer the layers share. */
 typedef struct plan_op_memory {
     uint64_t prepared_bytes; /* every layer's rearranged weights */
-    uint64_t scratch_bytes;  /* the largest scratch a layer needs */
+    uint64_t scratch_bytes;  /* the largest scratch a layer needs (Winograd's tiles, the
+                                transposed convolution's columns) */
     uint64_t largest_bytes;  /* the largest single allocation of either kind */
     char largest[192];       /* what that allocation is ("" when there is none) */
 } plan_op_memory;

@@ -78,6 +78,12 @@ sv_conv_geometry model_conv_geometry(const plan *pl, const step *s) {
                                      pl->values[s->inputs[1]].dims, pl->values[s->output].dims);
 }
 
+/* Floats of column workspace a transposed convolution step uses on the model's device. */
+static size_t conv_transpose_columns(const sv_model *m, const plan *pl, const step *s) {
+    return sv_conv_transpose_workspace_count(
+        m->ctx, &s->p.conv_transpose, pl->values[s->inputs[0]].dims, pl->values[s->inputs[1]].dims);
+}
+
 sv_status model_prepare_convs(sv_model *m) {
     plan *pl = &m->pl;
     if (sv_context_is_ref(m->ctx))
@@ -89,6 +95,10 @@ sv_status model_prepare_convs(sv_model *m) {
     sv_status st = SV_OK;
     for (int k = 0; k < pl->nsteps && st == SV_OK; k++) {
         const step *s = &pl->steps[k];
+        if (s->kind == STEP_CONV_TRANSPOSE) {
+            const size_t columns = conv_transpose_columns(m, pl, s);
+            workspace = columns > workspace ? columns : workspace;
+        }
         if (s->kind != STEP_CONV)
             continue;
         const sv_tensor *w = pl->values[s->inputs[1]].tensor;
@@ -151,25 +161,32 @@ static int fuse_max_pool(void *user, const sv_conv_params *p, const int64_t *x_d
 
 /* The device memory the plan's convolutions will keep beyond its tensors, with the choices
  * model_prepare_convs will make: each layer's weights in its algorithm's layout, and the largest
- * scratch, which the layers share. A layer the device cannot compute counts nothing here; its
- * preparation fails later with the reason. */
+ * scratch (a convolution's, or a transposed convolution's columns), which the layers share. A
+ * layer the device cannot compute counts nothing here; its preparation fails later with the
+ * reason. */
 static void conv_op_memory(sv_model *m, const plan *pl, plan_op_memory *out) {
     memset(out, 0, sizeof *out);
     if (sv_context_is_ref(m->ctx))
         return;
     for (int k = 0; k < pl->nsteps; k++) {
         const step *s = &pl->steps[k];
-        if (s->kind != STEP_CONV)
-            continue;
-        const sv_conv_params *p = &s->p.conv;
-        const sv_conv_geometry g = model_conv_geometry(pl, s);
-        sv_conv_choice choice;
-        if (layer_choice(m, *p, &g, &choice) != SV_OK) {
-            sv_clear_error(m->ctx);
+        size_t weights = 0, scratch = 0;
+        const char *algorithm;
+        if (s->kind == STEP_CONV_TRANSPOSE) {
+            scratch = conv_transpose_columns(m, pl, s);
+            algorithm = sv_conv_transpose_algorithm_label(SV_CONV_TRANSPOSE_GEMM);
+        } else if (s->kind == STEP_CONV) {
+            const sv_conv_geometry g = model_conv_geometry(pl, s);
+            sv_conv_choice choice;
+            if (layer_choice(m, s->p.conv, &g, &choice) != SV_OK) {
+                sv_clear_error(m->ctx);
+                continue;
+            }
+            sv_conv_prepared_counts(&m->ctx->device, &g, choice, &weights, &scratch);
+            algorithm = sv_conv_algorithm_name(choice.algorithm);
+        } else {
             continue;
         }
-        size_t weights, scratch;
-        sv_conv_prepared_counts(&m->ctx->device, &g, choice, &weights, &scratch);
         const uint64_t weight_bytes = (uint64_t)weights * sizeof(float),
                        scratch_bytes = (uint64_t)scratch * sizeof(float);
         out->prepared_bytes += weight_bytes;
@@ -179,8 +196,7 @@ static void conv_op_memory(sv_model *m, const plan *pl, plan_op_memory *out) {
         const uint64_t larger = scratch_larger ? scratch_bytes : weight_bytes;
         if (larger > out->largest_bytes) {
             out->largest_bytes = larger;
-            snprintf(out->largest, sizeof out->largest, "the %s %s of layer '%s'",
-                     sv_conv_algorithm_name(choice.algorithm),
+            snprintf(out->largest, sizeof out->largest, "the %s %s of layer '%s'", algorithm,
                      scratch_larger ? "scratch" : "weights", s->name);
         }
     }
@@ -511,7 +527,8 @@ static sv_status run(sv_model *m, const float *const *inputs, float *const *outp
         for (int j = 0; j < s->ninputs; j++)
             in[j] = s->inputs[j] >= 0 ? pl->values[s->inputs[j]].tensor : NULL;
         const step_resources res = {m->convs ? &m->convs[k] : NULL,
-                                    m->workspace ? m->workspace->buffer : NULL};
+                                    m->workspace ? m->workspace->buffer : NULL,
+                                    m->workspace ? (size_t)m->workspace->count : 0};
         st = step_run(ctx, s, in, pl->values[s->output].tensor,
                       s->indices >= 0 ? pl->values[s->indices].tensor : NULL, &res);
         if (in != ins)

@@ -323,9 +323,12 @@ static sv_status col2im(sv_context *ctx, const sv_conv_transpose_params *p,
     return sv_enqueue(ctx, kernel, 3, global, local, "conv_transpose2d_col2im");
 }
 
+/* The GEMM + col2im algorithm, its columns in `workspace` where that holds `workspace_count` floats
+ * or more for a chunk, else in a buffer of the call's own. */
 static sv_status run_gemm(sv_context *ctx, const sv_conv_transpose_params *p,
                           const sv_conv_geometry *g, const sv_tensor *x, const sv_tensor *w,
-                          const sv_tensor *b, sv_tensor *y, uint64_t workspace_bytes) {
+                          const sv_tensor *b, sv_tensor *y, uint64_t workspace_bytes,
+                          cl_mem workspace, size_t workspace_count) {
     const uint64_t limit = workspace_floats(ctx, workspace_bytes);
     const int chunk = images_per_chunk(limit, p, x->dims, w->dims);
     const double image_mib = (double)g->k * g->kh * g->kw * g->h * g->w * sizeof(float) / 1048576.0;
@@ -336,10 +339,12 @@ static sv_status run_gemm(sv_context *ctx, const sv_conv_transpose_params *p,
                        image_mib, (double)limit * sizeof(float) / 1048576.0);
     const size_t image_cols =
         (size_t)g->k * (size_t)g->kh * (size_t)g->kw * (size_t)g->h * (size_t)g->w;
-    cl_mem cols;
-    sv_status st =
-        sv_device_buffer_create(ctx, CL_MEM_READ_WRITE, (size_t)chunk * image_cols * sizeof(float),
-                                NULL, "conv_transpose columns", &cols);
+    const int own = !workspace || workspace_count < (size_t)chunk * image_cols;
+    cl_mem cols = workspace;
+    sv_status st = own ? sv_device_buffer_create(ctx, CL_MEM_READ_WRITE,
+                                                 (size_t)chunk * image_cols * sizeof(float), NULL,
+                                                 "conv_transpose columns", &cols)
+                       : SV_OK;
     for (int first = 0; first < g->n && st == SV_OK; first += chunk) {
         const int images = g->n - first < chunk ? g->n - first : chunk;
         st = chunk_columns(ctx, g, x, w, first, images, cols);
@@ -347,13 +352,15 @@ static sv_status run_gemm(sv_context *ctx, const sv_conv_transpose_params *p,
             st = col2im(ctx, p, g, cols, b, y, w->buffer, first, images);
     }
     /* OpenCL keeps the buffer alive until the queued commands that use it are done */
-    sv_device_buffer_release(ctx, cols);
+    if (own)
+        sv_device_buffer_release(ctx, cols);
     return st;
 }
 
 static sv_status conv_transpose_cl(sv_context *ctx, const sv_conv_transpose_params *p,
                                    const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
-                                   sv_tensor *y, uint64_t workspace_bytes) {
+                                   sv_tensor *y, uint64_t workspace_bytes, cl_mem workspace,
+                                   size_t workspace_count) {
     if (x->count > INT_MAX || w->count > INT_MAX || y->count > INT_MAX)
         return sv_fail(ctx, SV_UNSUPPORTED,
                        "conv_transpose: tensors of more than %d elements are not supported on "
@@ -368,19 +375,16 @@ static sv_status conv_transpose_cl(sv_context *ctx, const sv_conv_transpose_para
                        "devices",
                        INT_MAX);
     if (sv_conv_transpose_algorithm_of(ctx, p, x->dims, w->dims) == SV_CONV_TRANSPOSE_GEMM)
-        return run_gemm(ctx, p, &g, x, w, b, y, workspace_bytes);
+        return run_gemm(ctx, p, &g, x, w, b, y, workspace_bytes, workspace, workspace_count);
     return run_gather(ctx, p, &g, x, w, b, y);
 }
 
-sv_status sv_conv_transpose(sv_context *ctx, const sv_conv_transpose_params *p, const sv_tensor *x,
-                            const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
-    return sv_conv_transpose_with_workspace(ctx, p, x, w, b, y, WORKSPACE_BYTES);
-}
-
-sv_status sv_conv_transpose_with_workspace(sv_context *ctx, const sv_conv_transpose_params *p,
-                                           const sv_tensor *x, const sv_tensor *w,
-                                           const sv_tensor *b, sv_tensor *y,
-                                           uint64_t workspace_bytes) {
+/* Validates, then runs on the reference path or the OpenCL device (with the workspace as in
+ * run_gemm). */
+static sv_status conv_transpose_checked(sv_context *ctx, const sv_conv_transpose_params *p,
+                                        const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                                        sv_tensor *y, uint64_t workspace_bytes, cl_mem workspace,
+                                        size_t workspace_count) {
     if (!ctx)
         return SV_INVALID_ARGUMENT;
     sv_clear_error(ctx);
@@ -403,5 +407,34 @@ sv_status sv_conv_transpose_with_workspace(sv_context *ctx, const sv_conv_transp
         sv_ref_conv_transpose(p, &xv, &wv, b ? &bv : NULL, &yv);
         return SV_OK;
     }
-    return conv_transpose_cl(ctx, p, x, w, b, y, workspace_bytes);
+    return conv_transpose_cl(ctx, p, x, w, b, y, workspace_bytes, workspace, workspace_count);
+}
+
+sv_status sv_conv_transpose(sv_context *ctx, const sv_conv_transpose_params *p, const sv_tensor *x,
+                            const sv_tensor *w, const sv_tensor *b, sv_tensor *y) {
+    return conv_transpose_checked(ctx, p, x, w, b, y, WORKSPACE_BYTES, NULL, 0);
+}
+
+sv_status sv_conv_transpose_with_workspace(sv_context *ctx, const sv_conv_transpose_params *p,
+                                           const sv_tensor *x, const sv_tensor *w,
+                                           const sv_tensor *b, sv_tensor *y,
+                                           uint64_t workspace_bytes) {
+    return conv_transpose_checked(ctx, p, x, w, b, y, workspace_bytes, NULL, 0);
+}
+
+size_t sv_conv_transpose_workspace_count(const sv_context *ctx, const sv_conv_transpose_params *p,
+                                         const int64_t *x_dims, const int64_t *w_dims) {
+    if (sv_context_is_ref(ctx) ||
+        sv_conv_transpose_algorithm_of(ctx, p, x_dims, w_dims) != SV_CONV_TRANSPOSE_GEMM)
+        return 0;
+    const uint64_t limit = workspace_floats(ctx, WORKSPACE_BYTES);
+    /* a chunk fits the limit, so the product does too */
+    return (size_t)images_per_chunk(limit, p, x_dims, w_dims) *
+           (size_t)image_columns(p->spatial_dims, x_dims, w_dims, p->groups, limit);
+}
+
+sv_status sv_conv_transpose_in_workspace(sv_context *ctx, const sv_conv_transpose_params *p,
+                                         const sv_tensor *x, const sv_tensor *w, const sv_tensor *b,
+                                         sv_tensor *y, cl_mem workspace, size_t workspace_count) {
+    return conv_transpose_checked(ctx, p, x, w, b, y, WORKSPACE_BYTES, workspace, workspace_count);
 }
