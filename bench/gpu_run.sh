@@ -23,7 +23,9 @@
 #                     peers       scripts/bench_peers
 #   --algorithms    the algorithms verify and algorithms run (default: every one svertka lists)
 # A machine lent for minutes at a time can take the steps over several calls, the most telling
-# first, e.g. --steps tests, then --steps verify,bench,peers --algorithms auto.
+# first, e.g. --steps tests, then --steps verify,bench,peers --algorithms auto. Where only the
+# checkout travels, the ONNX test data (40 MB) can go with it in an ignored folder that
+# ONNX_TESTDATA names.
 # On a host without package access, source the GPU kit first (it exports the library paths and
 # registers NVIDIA's OpenCL driver), e.g.  . .gpu/setup.sh; bench/gpu_run.sh
 # BUILD_DIR (default build-gpu/) is configured in Release without the tests.
