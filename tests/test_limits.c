@@ -61,8 +61,19 @@ static float *run_segnet(sv_context *ctx, sv_model *m, const float *x) {
     return y;
 }
 
+/* y, segnet's output at batch 1, against PyTorch's for the first of the committed input's two
+ * images (within the models suite's 1e-4 of the largest output). */
+static void assert_first_image_as_pytorch(const float *y, const sv_io_array *expected,
+                                          const char *what) {
+    const size_t count = (size_t)expected->count / 2;
+    double max_ref = 0.0;
+    for (size_t k = 0; k < count; k++)
+        max_ref = fmax(max_ref, fabs((double)expected->data[k]));
+    test_assert_close(y, expected->data, count, 1e-4 * max_ref, 0.0, what);
+}
+
 /* After a refused set_batch: the model still runs at its batch (2) with the same result, then
- * at batch 1 with PyTorch's (within the models suite's 1e-4 of the largest output). */
+ * at batch 1 with PyTorch's. */
 static void assert_still_usable(sv_context *ctx, sv_model *m, const sv_io_array *x,
                                 const float *y_before, const sv_io_array *expected) {
     ck_assert_int_eq(sv_model_batch(m), 2);
@@ -73,10 +84,7 @@ static void assert_still_usable(sv_context *ctx, sv_model *m, const sv_io_array 
     free(y);
     TEST_ASSERT_STATUS(sv_model_set_batch(m, 1), SV_OK, ctx);
     y = run_segnet(ctx, m, x->data);
-    double max_ref = 0.0;
-    for (size_t k = 0; k < count / 2; k++)
-        max_ref = fmax(max_ref, fabs((double)expected->data[k]));
-    test_assert_close(y, expected->data, count / 2, 1e-4 * max_ref, 0.0, "segnet at batch 1");
+    assert_first_image_as_pytorch(y, expected, "segnet at batch 1");
     free(y);
 }
 
@@ -412,9 +420,6 @@ START_TEST(test_transposed_convolution_columns_counted) {
     }
     sv_io_array x = load_npy(MODELS "segnet_input.npy"),
                 expected = load_npy(MODELS "segnet_output.npy");
-    double max_ref = 0.0;
-    for (int64_t k = 0; k < expected.count / 2; k++)
-        max_ref = fmax(max_ref, fabs((double)expected.data[k]));
     const sv_model_options direct = {0, SV_CONV_DIRECT};
     static const struct {
         uint64_t max_alloc;
@@ -427,9 +432,8 @@ START_TEST(test_transposed_convolution_columns_counted) {
             ctx->device.max_alloc_bytes = limits[i].max_alloc;
         sv_model *m = NULL;
         TEST_ASSERT_STATUS(sv_model_load(ctx, MODELS "segnet.onnx", &direct, &m), SV_OK, ctx);
-        float *y = run_segnet(ctx, m, x.data); /* the first of the input's two images */
-        test_assert_close(y, expected.data, (size_t)expected.count / 2, 1e-4 * max_ref, 0.0,
-                          limits[i].scratch);
+        float *y = run_segnet(ctx, m, x.data);
+        assert_first_image_as_pytorch(y, &expected, limits[i].scratch);
         free(y);
         sv_model_release(m);
         ctx->device.global_mem_bytes = 1 << 10;
