@@ -13,14 +13,6 @@
  * The register block lives in registers only if every loop over it is unrolled (an indexed
  * private array spills to the stack), hence the unroll pragmas. */
 
-#ifdef CPU_WIDE_VECTORS
-/* Clang (pocl) otherwise splits float16 into two 256-bit halves on AVX-512 hosts that prefer
- * 256-bit vectors, halving the multiply-add rate */
-#define CPU_KERNEL_ATTRIBUTES __attribute__((min_vector_width(512)))
-#else
-#define CPU_KERNEL_ATTRIBUTES
-#endif
-
 #define CPU_BLOCK (CPU_LANES * CPU_VECS)
 /* output rows per work-item: the two that one pooled row reads, with a fused 2x2 max pool */
 #define CPU_ROWS (SV_MAX_POOL ? 2 : 1)

@@ -623,8 +623,9 @@ END_TEST
  * units, an H100's 132, rewritten on a context of the default device) takes F(4x4) for the 3x3
  * stride-1 layers with 16+ channels, a fused pool or not: the large product blocks for 128+
  * output channels in 264+ of them, else the small ones where a chunk has fewer than 256 tiles,
- * else the default ones; the first layer (3 channels), a stride-2 layer and every layer on a CPU
- * device are left to the other algorithms. */
+ * else the default ones; the first layer (3 channels) and a stride-2 layer are left to the other
+ * algorithms. A CPU device takes the CPU-shaped variant (3) for layers of 128+ input and output
+ * channels, F(2x2) where F(4x4) would have fewer than 32 tiles, and leaves the others. */
 START_TEST(test_winograd_automatic_choice) {
     static const struct {
         int gpu, n, c, k, size, stride, pool;
@@ -641,6 +642,13 @@ START_TEST(test_winograd_automatic_choice) {
         {1, 1, 64, 64, 56, 2, 0, {SV_CONV_AUTO, 0}},
         {0, 1, 64, 64, 224, 1, 0, {SV_CONV_AUTO, 0}},
         {0, 1, 64, 64, 224, 1, 1, {SV_CONV_AUTO, 0}},
+        {0, 1, 64, 128, 112, 1, 0, {SV_CONV_AUTO, 0}},          /* 64 input channels */
+        {0, 1, 128, 64, 112, 1, 0, {SV_CONV_AUTO, 0}},          /* 64 output channels */
+        {0, 1, 128, 128, 112, 1, 1, {SV_CONV_WINOGRAD_4X4, 3}}, /* 784 tiles, pooled */
+        {0, 1, 512, 512, 28, 1, 0, {SV_CONV_WINOGRAD_4X4, 3}},  /* 49 tiles */
+        {0, 1, 512, 512, 14, 1, 0, {SV_CONV_WINOGRAD_2X2, 3}},  /* 16 tiles */
+        {0, 2, 512, 512, 14, 1, 1, {SV_CONV_WINOGRAD_4X4, 3}},  /* 32 tiles, pooled */
+        {0, 1, 256, 256, 56, 2, 0, {SV_CONV_AUTO, 0}},
     };
     sv_context *ctx = test_context(NULL);
     const sv_device_info device = ctx->device;
@@ -678,7 +686,7 @@ static const test_invalid_row winograd_unsupported_rows[] = {
     {"winograd-4x4 with stride 2", SV_UNSUPPORTED, "algorithm winograd-4x4 needs stride 1"},
     {"winograd-2x2 with dilation 2", SV_UNSUPPORTED, "algorithm winograd-2x2 needs dilation 1"},
     {"winograd-4x4 in 1-D", SV_UNSUPPORTED, "algorithm winograd-4x4 needs a 2-D convolution"},
-    {"winograd-2x2 variant 3", SV_INVALID_ARGUMENT, "winograd-2x2 has variants 0..2, not 3"},
+    {"winograd-2x2 variant 4", SV_INVALID_ARGUMENT, "winograd-2x2 has variants 0..3, not 4"},
     {"implicit-gemm with a fused pool", SV_UNSUPPORTED,
      "algorithm implicit-gemm cannot fuse a 2x2 max pool"},
 };
@@ -698,7 +706,7 @@ START_TEST(test_winograd_unsupported_shapes) {
     case 2: p.algorithm = SV_CONV_WINOGRAD_4X4, p.stride[1] = 2; break;
     case 3: p.algorithm = SV_CONV_WINOGRAD_2X2, p.dilation[0] = 2; break;
     case 4: p.algorithm = SV_CONV_WINOGRAD_4X4, p.spatial_dims = 1, rank = 3; break;
-    case 5: choice.variant = 3; break;
+    case 5: choice.variant = 4; break;
     case 6: p.algorithm = SV_CONV_IMPLICIT_GEMM, p.max_pool_2x2 = 1; break;
     default: ck_abort_msg("no row %d", _i);
     }
@@ -804,9 +812,9 @@ END_TEST
  * at batch 1 whose tiles are too few, the small tile for shallow ones; a depthwise layer takes
  * the direct kernel; a CPU keeps the CPU-shaped kernel, 64 lanes wide where the channels fill
  * them and cpu_default_variant's row rule allows (pooled layers always), 7-pixel blocks only
- * without a pool. Where Winograd's rule takes a layer
- * (GPUs, 3x3 stride 1, enough channels: test_winograd_automatic_choice) the automatic choice is
- * Winograd's; asked for by name, the implicit GEMM runs the variant of its rule. */
+ * without a pool. Where Winograd's rule takes a layer (3x3 stride 1, enough channels:
+ * test_winograd_automatic_choice) the automatic choice is Winograd's; asked for by name, the
+ * implicit GEMM and the CPU-shaped kernel run the variant of their rules. */
 START_TEST(test_automatic_choice_by_device_and_shape) {
     static const struct {
         sv_device_kind kind;
