@@ -18,11 +18,12 @@
  * and pooling (output), per tile size (filter), not per combination: WINO_M (2 or 4) and one of
  * WINO_FILTER, WINO_INPUT with SV_PAD_MODE, WINO_OUTPUT with SV_ACT and SV_MAX_POOL. With
  * WINO_CPU (and CPU_WIDE_VECTORS), the input and output kernels are the ones shaped for CPU
- * devices, which transform 16 tiles at once in the lanes of float16 vectors. */
+ * devices, which transform 16 tiles (input) or 16 channels (output) at once in the lanes of
+ * float16 vectors. */
 
 #define WINO_ALPHA (WINO_M + 2)
 
-/* What the transforms compute on: one tile's values, or on CPU devices 16 tiles' */
+/* What the transforms compute on: one tile's values, or on CPU devices 16 tiles' or channels' */
 #ifdef WINO_CPU
 #define WINO_LANES 16
 #define WINO_T float16

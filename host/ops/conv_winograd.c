@@ -118,11 +118,10 @@ static const char *unsupported(const sv_conv_params *p, const sv_conv_geometry *
 }
 
 /* The product blocks by the device, the products' sizes and the device's compute units: the
- * CPU-shaped product on CPU devices; on others 128x128 where a group
- * has 128 or more output channels (fewer waste half the block) and the blocks make two
- * work-groups for every compute unit (fewer leave the last wave idling much of the GPU); 32x32
- * when a chunk has fewer than 256 tiles and 64-wide blocks would not fill the device; else
- * 64x64. */
+ * CPU-shaped product on CPU devices; on others 128x128 where a group has 128 or more output
+ * channels (fewer waste half the block) and the blocks make two work-groups for every compute
+ * unit (fewer leave the last wave idling much of the GPU); 32x32 when a chunk has fewer than 256
+ * tiles and 64-wide blocks would not fill the device; else 64x64. */
 static int default_variant(const sv_context *ctx, const sv_conv_geometry *g, int m) {
     if (ctx->device.kind == SV_DEVICE_CPU)
         return GEMM_CPU;
